@@ -1,0 +1,8 @@
+// Package commands holds one handler per use case that changes state. A
+// handler loads the streams it decides from, asks the domain to decide, and
+// appends the resulting events with the versions it loaded, retrying on a
+// version conflict (retry.go). It returns the global position of its last
+// event, so that callers can wait for read models to reach it.
+//
+// Handlers never read projection tables to decide.
+package commands

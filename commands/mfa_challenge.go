@@ -1,0 +1,130 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/totp"
+)
+
+// AnswerMFAChallenge completes a pending session with a TOTP or recovery code.
+type AnswerMFAChallenge struct {
+	SessionID string
+	Code      string
+	Meta      domain.Metadata
+}
+
+// AnswerMFAChallengeResult is the full session that replaces the pending one.
+type AnswerMFAChallengeResult struct {
+	Result
+	Session           domain.SessionStarted
+	User              domain.User
+	UsedRecoveryCode  bool
+	RecoveryCodesLeft int
+}
+
+// AnswerMFAChallengeHandler handles AnswerMFAChallenge.
+type AnswerMFAChallengeHandler struct {
+	store  Store
+	sealer *Sealer
+	newID  NewID
+	now    Clock
+	policy domain.SessionPolicy
+}
+
+// NewAnswerMFAChallengeHandler panics on a nil dependency.
+func NewAnswerMFAChallengeHandler(store Store, sealer *Sealer, newID NewID, now Clock, policy domain.SessionPolicy) AnswerMFAChallengeHandler {
+	if store == nil || sealer == nil || newID == nil || now == nil {
+		panic("commands.NewAnswerMFAChallengeHandler: nil dependency")
+	}
+	return AnswerMFAChallengeHandler{store: store, sealer: sealer, newID: newID, now: now, policy: policy}
+}
+
+// Handle returns domain.ErrCodeInvalid or domain.ErrCodeReused for a code that
+// does not pass (and records MFAChallengeFailed), domain.ErrWrongSessionKind
+// for a session that owes no challenge. Two requests racing with the same
+// code both decide on the same stream version; the second append conflicts,
+// re-decides, and finds the step used.
+func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChallenge) (AnswerMFAChallengeResult, error) {
+	newSessionID := h.newID()
+	out, err := retry(ctx, "answer mfa challenge", func() (AnswerMFAChallengeResult, error) {
+		now := h.now()
+		live, err := loadLiveSession(ctx, h.store, cmd.SessionID, now)
+		if err != nil {
+			return AnswerMFAChallengeResult{}, err
+		}
+		if live.session.Kind != domain.SessionMFAChallenge {
+			return AnswerMFAChallengeResult{}, domain.ErrWrongSessionKind
+		}
+		u := live.user
+		used, err := h.check(u, cmd)
+		if err != nil {
+			return AnswerMFAChallengeResult{}, err
+		}
+		u.Apply(used)
+		ended, started := live.session.CompleteMFA(u, newSessionID, h.policy, now)
+		res, err := h.store.Append(ctx, cmd.Meta,
+			eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: []domain.Event{used}},
+			eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},
+			eventstore.Append{StreamID: domain.SessionStream(newSessionID), Expected: eventstore.NoStream, Events: []domain.Event{started}},
+		)
+		if err != nil {
+			return AnswerMFAChallengeResult{}, err
+		}
+		_, recovery := used.(domain.RecoveryCodeUsed)
+		return AnswerMFAChallengeResult{
+			Result: Result{Position: res.LastPosition}, Session: started, User: u,
+			UsedRecoveryCode: recovery, RecoveryCodesLeft: u.RecoveryCodesLeft(),
+		}, nil
+	})
+	if reason := failureReason(err); reason != "" {
+		// Joined, so the caller still finds the code error with errors.Is.
+		err = errors.Join(err, h.recordFailure(ctx, cmd, reason))
+	}
+	return out, err
+}
+
+// check decides which code was given and whether it passes.
+func (h AnswerMFAChallengeHandler) check(u domain.User, cmd AnswerMFAChallenge) (domain.Event, error) {
+	if totp.LooksLikeRecoveryCode(cmd.Code) {
+		return u.UseRecoveryCode(totp.RecoveryDigest(u.ID, cmd.Code), cmd.SessionID)
+	}
+	if !u.TOTP.Enabled {
+		return nil, domain.ErrMFANotEnrolled
+	}
+	secret, err := h.sealer.Open(u.TOTP.Secret, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	step, ok := totp.Match(string(secret), cmd.Code, h.now())
+	if !ok {
+		return nil, domain.ErrCodeInvalid
+	}
+	return u.AcceptTOTP(step, cmd.SessionID)
+}
+
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, domain.ErrCodeInvalid):
+		return "invalid"
+	case errors.Is(err, domain.ErrCodeReused):
+		return "reused"
+	}
+	return ""
+}
+
+// recordFailure appends MFAChallengeFailed to the user's stream.
+func (h AnswerMFAChallengeHandler) recordFailure(ctx context.Context, cmd AnswerMFAChallenge, reason string) error {
+	s, _, err := loadSession(ctx, h.store, cmd.SessionID)
+	if err != nil {
+		return fmt.Errorf("record mfa failure: %w", err)
+	}
+	ev := domain.MFAChallengeFailed{UserID: s.UserID, SessionID: s.ID, Reason: reason}
+	if _, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: domain.UserStream(s.UserID), Expected: eventstore.Any, Events: []domain.Event{ev}}); err != nil {
+		return fmt.Errorf("record mfa failure: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/totp"
+)
+
+// StartTOTPEnrollment gives a session's user a new, unverified TOTP secret.
+type StartTOTPEnrollment struct {
+	SessionID string
+	Meta      domain.Metadata
+}
+
+// StartTOTPEnrollmentResult is what the user needs to set up an authenticator.
+// It goes to the user's browser in a response body, never in a URL.
+type StartTOTPEnrollmentResult struct {
+	Result
+	Secret string // base32, for typing in by hand
+	QRCode []byte // PNG of the otpauth:// URI
+}
+
+// StartTOTPEnrollmentHandler handles StartTOTPEnrollment.
+type StartTOTPEnrollmentHandler struct {
+	store  Store
+	sealer *Sealer
+	now    Clock
+	issuer string
+}
+
+// NewStartTOTPEnrollmentHandler panics on a nil dependency; issuer is MFA_ISSUER.
+func NewStartTOTPEnrollmentHandler(store Store, sealer *Sealer, now Clock, issuer string) StartTOTPEnrollmentHandler {
+	if store == nil || sealer == nil || now == nil {
+		panic("commands.NewStartTOTPEnrollmentHandler: nil dependency")
+	}
+	return StartTOTPEnrollmentHandler{store: store, sealer: sealer, now: now, issuer: issuer}
+}
+
+// Handle refuses a pending-challenge session (domain.ErrWrongSessionKind) and
+// a user whose TOTP is already enabled (domain.ErrMFAAlreadyEnrolled).
+// Starting again before verifying replaces the unverified secret only.
+func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnrollment) (StartTOTPEnrollmentResult, error) {
+	return retry(ctx, "start totp enrollment", func() (StartTOTPEnrollmentResult, error) {
+		live, err := loadLiveSession(ctx, h.store, cmd.SessionID, h.now())
+		if err != nil {
+			return StartTOTPEnrollmentResult{}, err
+		}
+		account := live.user.Username
+		if live.user.Email != "" {
+			account = live.user.Email
+		}
+		key, err := totp.Generate(h.issuer, account)
+		if err != nil {
+			return StartTOTPEnrollmentResult{}, err
+		}
+		sealed, err := h.sealer.Seal([]byte(key.Secret), live.user.ID)
+		if err != nil {
+			return StartTOTPEnrollmentResult{}, err
+		}
+		event, err := live.user.BeginTOTPEnrollment(live.session.Kind, sealed)
+		if err != nil {
+			return StartTOTPEnrollmentResult{}, err
+		}
+		qr, err := key.QRCode(256)
+		if err != nil {
+			return StartTOTPEnrollmentResult{}, err
+		}
+		res, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{
+			StreamID: domain.UserStream(live.user.ID), Expected: eventstore.Exactly(live.userVersion), Events: []domain.Event{event},
+		})
+		if err != nil {
+			return StartTOTPEnrollmentResult{}, err
+		}
+		return StartTOTPEnrollmentResult{Result: Result{Position: res.LastPosition}, Secret: key.Secret, QRCode: qr}, nil
+	})
+}

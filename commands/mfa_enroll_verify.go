@@ -1,0 +1,94 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/totp"
+)
+
+// VerifyTOTPEnrollment turns a pending TOTP secret on with a code from it.
+type VerifyTOTPEnrollment struct {
+	SessionID string
+	Code      string
+	Meta      domain.Metadata
+}
+
+// VerifyTOTPEnrollmentResult carries the recovery codes, shown once, and,
+// when the session was an enforced enrollment, the full session replacing it.
+type VerifyTOTPEnrollmentResult struct {
+	Result
+	RecoveryCodes []string
+	Session       *domain.SessionStarted // nil when the session was already full
+}
+
+// VerifyTOTPEnrollmentHandler handles VerifyTOTPEnrollment.
+type VerifyTOTPEnrollmentHandler struct {
+	store  Store
+	sealer *Sealer
+	newID  NewID
+	now    Clock
+	policy domain.SessionPolicy
+}
+
+// NewVerifyTOTPEnrollmentHandler panics on a nil dependency.
+func NewVerifyTOTPEnrollmentHandler(store Store, sealer *Sealer, newID NewID, now Clock, policy domain.SessionPolicy) VerifyTOTPEnrollmentHandler {
+	if store == nil || sealer == nil || newID == nil || now == nil {
+		panic("commands.NewVerifyTOTPEnrollmentHandler: nil dependency")
+	}
+	return VerifyTOTPEnrollmentHandler{store: store, sealer: sealer, newID: newID, now: now, policy: policy}
+}
+
+// Handle returns domain.ErrCodeInvalid when the code does not match the
+// pending secret.
+func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPEnrollment) (VerifyTOTPEnrollmentResult, error) {
+	newSessionID := h.newID()
+	return retry(ctx, "verify totp enrollment", func() (VerifyTOTPEnrollmentResult, error) {
+		now := h.now()
+		live, err := loadLiveSession(ctx, h.store, cmd.SessionID, now)
+		if err != nil {
+			return VerifyTOTPEnrollmentResult{}, err
+		}
+		u := live.user
+		if u.TOTP.Enabled {
+			return VerifyTOTPEnrollmentResult{}, domain.ErrMFAAlreadyEnrolled
+		}
+		if u.TOTP.PendingSecret == "" {
+			return VerifyTOTPEnrollmentResult{}, domain.ErrMFANotStarted
+		}
+		secret, err := h.sealer.Open(u.TOTP.PendingSecret, u.ID)
+		if err != nil {
+			return VerifyTOTPEnrollmentResult{}, err
+		}
+		step, ok := totp.Match(string(secret), cmd.Code, now)
+		if !ok {
+			return VerifyTOTPEnrollmentResult{}, domain.ErrCodeInvalid
+		}
+		codes, digests, err := totp.NewRecoveryCodes(u.ID)
+		if err != nil {
+			return VerifyTOTPEnrollmentResult{}, err
+		}
+		enabled, err := u.EnableTOTP(live.session.Kind, step, digests)
+		if err != nil {
+			return VerifyTOTPEnrollmentResult{}, err
+		}
+		appends := []eventstore.Append{{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: []domain.Event{enabled}}}
+		var started *domain.SessionStarted
+		if live.session.Kind == domain.SessionMFAEnroll {
+			// Enforced enrollment done: the pending session gives way to a full one.
+			u.Apply(enabled)
+			ended, s := live.session.CompleteMFA(u, newSessionID, h.policy, now)
+			started = &s
+			appends = append(appends,
+				eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},
+				eventstore.Append{StreamID: domain.SessionStream(newSessionID), Expected: eventstore.NoStream, Events: []domain.Event{s}},
+			)
+		}
+		res, err := h.store.Append(ctx, cmd.Meta, appends...)
+		if err != nil {
+			return VerifyTOTPEnrollmentResult{}, err
+		}
+		return VerifyTOTPEnrollmentResult{Result: Result{Position: res.LastPosition}, RecoveryCodes: codes, Session: started}, nil
+	})
+}

@@ -1,0 +1,81 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+)
+
+// RegisterUser creates a local account.
+type RegisterUser struct {
+	Username      string
+	Email         string
+	Password      string
+	Admin         bool
+	AccessGranted bool // the account was created by an admin (CLI, console, invite)
+	Meta          domain.Metadata
+}
+
+// RegisterUserResult is the new account.
+type RegisterUserResult struct {
+	Result
+	UserID string
+}
+
+// MinPasswordLen follows NIST SP 800-63B for passwords chosen by users.
+const MinPasswordLen = 8
+
+// RegisterUserHandler handles RegisterUser.
+type RegisterUserHandler struct {
+	store  Store
+	hasher PasswordHasher
+	newID  NewID
+}
+
+// NewRegisterUserHandler panics on a nil dependency.
+func NewRegisterUserHandler(store Store, hasher PasswordHasher, newID NewID) RegisterUserHandler {
+	if store == nil || hasher == nil || newID == nil {
+		panic("commands.NewRegisterUserHandler: nil dependency")
+	}
+	return RegisterUserHandler{store: store, hasher: hasher, newID: newID}
+}
+
+// Handle registers the user. A taken username (in any case) is
+// domain.ErrUsernameTaken; the claim stream's "no stream" expectation is what
+// guards it, even against a concurrent registration of the same name.
+func (h RegisterUserHandler) Handle(ctx context.Context, cmd RegisterUser) (RegisterUserResult, error) {
+	if n := utf8.RuneCountInString(cmd.Password); n < MinPasswordLen {
+		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: fmt.Sprintf("at least %d characters", MinPasswordLen)}
+	}
+	hash, err := h.hasher.Hash(ctx, cmd.Password)
+	if err != nil {
+		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: err.Error()}
+	}
+	id := h.newID()
+	reason := "cli"
+	if cmd.Meta.ActorKind == domain.ActorAdmin {
+		reason = "console"
+	}
+	signup, err := domain.RegisterUser(domain.NewUser{
+		ID: id, Username: cmd.Username, Email: cmd.Email, Provider: "local", PasswordHash: hash,
+		AccessGranted: cmd.AccessGranted, Admin: cmd.Admin, AdminReason: reason,
+	})
+	if err != nil {
+		return RegisterUserResult{}, err
+	}
+	res, err := h.store.Append(ctx, cmd.Meta,
+		eventstore.Append{StreamID: domain.UsernameStream(signup.Claim.Username), Expected: eventstore.NoStream, Events: []domain.Event{signup.Claim}},
+		eventstore.Append{StreamID: domain.UserStream(id), Expected: eventstore.NoStream, Events: signup.User},
+	)
+	if errors.Is(err, eventstore.ErrVersionConflict) {
+		return RegisterUserResult{}, domain.ErrUsernameTaken
+	}
+	if err != nil {
+		return RegisterUserResult{}, fmt.Errorf("register user: %w", err)
+	}
+	return RegisterUserResult{Result: Result{Position: res.LastPosition}, UserID: id}, nil
+}

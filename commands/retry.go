@@ -1,0 +1,83 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"time"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+)
+
+// maxAttempts bounds load–decide–append rounds lost to concurrent writers.
+const maxAttempts = 5
+
+// retry runs attempt until it does not fail with a version conflict: each
+// round reloads its streams and decides again on what it finds.
+func retry[T any](ctx context.Context, what string, attempt func() (T, error)) (T, error) {
+	var zero T
+	for range maxAttempts {
+		out, err := attempt()
+		if !errors.Is(err, eventstore.ErrVersionConflict) {
+			if err != nil {
+				return zero, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return zero, fmt.Errorf("%s: %w", what, context.Cause(ctx))
+		}
+	}
+	return zero, fmt.Errorf("%s: %w", what, ErrTooManyConflicts)
+}
+
+// loadUser folds a user's stream.
+func loadUser(ctx context.Context, store Store, userID string) (domain.User, int64, error) {
+	events, version, err := store.Load(ctx, domain.UserStream(userID))
+	if err != nil {
+		return domain.User{}, 0, err
+	}
+	u := domain.FoldUser(events)
+	if !u.Exists() {
+		return u, 0, domain.ErrUserNotFound
+	}
+	return u, version, nil
+}
+
+// loadSession folds a session's stream.
+func loadSession(ctx context.Context, store Store, sessionID string) (domain.Session, int64, error) {
+	events, version, err := store.Load(ctx, domain.SessionStream(sessionID))
+	if err != nil {
+		return domain.Session{}, 0, err
+	}
+	s := domain.FoldSession(events)
+	if s.ID == "" {
+		return s, 0, domain.ErrSessionNotFound
+	}
+	return s, version, nil
+}
+
+// loadLiveSession loads a session and its user, and checks the session may act.
+func loadLiveSession(ctx context.Context, store Store, sessionID string, now time.Time) (liveSession, error) {
+	s, sv, err := loadSession(ctx, store, sessionID)
+	if err != nil {
+		return liveSession{}, err
+	}
+	u, uv, err := loadUser(ctx, store, s.UserID)
+	if err != nil {
+		return liveSession{}, err
+	}
+	if err := s.Live(u, now); err != nil {
+		return liveSession{}, err
+	}
+	return liveSession{session: s, sessionVersion: sv, user: u, userVersion: uv}, nil
+}
+
+type liveSession struct {
+	session        domain.Session
+	sessionVersion int64
+	user           domain.User
+	userVersion    int64
+}

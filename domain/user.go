@@ -1,0 +1,273 @@
+package domain
+
+import (
+	"crypto/subtle"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// User is the user aggregate, folded from its stream.
+type User struct {
+	ID            string
+	Username      string
+	Email         string
+	Provider      string
+	PasswordHash  string
+	Admin         bool
+	AccessGranted bool
+	Disabled      bool
+	Epoch         int64 // sessions started under another epoch are revoked
+	TOTP          TOTP
+}
+
+// TOTP is a user's second factor.
+type TOTP struct {
+	PendingSecret string // sealed; set between enrollment start and verify
+	Secret        string // sealed; set once enabled
+	Enabled       bool
+	LastStep      int64    // the highest time step ever accepted; never accepted again
+	RecoveryCodes []string // digests
+	UsedCodes     map[int]bool
+}
+
+// Exists reports whether the stream held a registration.
+func (u User) Exists() bool { return u.ID != "" }
+
+// Authorized reports whether the user may enter protected apps: not disabled,
+// and an admin or holder of an account an admin created or invited.
+func (u User) Authorized() bool { return !u.Disabled && (u.Admin || u.AccessGranted) }
+
+// RecoveryCodesLeft counts unspent recovery codes.
+func (u User) RecoveryCodesLeft() int { return len(u.TOTP.RecoveryCodes) - len(u.TOTP.UsedCodes) }
+
+// Apply folds one event into the user.
+func (u *User) Apply(e Event) {
+	switch e := e.(type) {
+	case UserRegistered:
+		u.ID, u.Username, u.Email, u.Provider = e.UserID, e.Username, e.Email, e.Provider
+		u.PasswordHash, u.AccessGranted = e.PasswordHash, e.AccessGranted
+	case AdminGranted:
+		u.Admin = true
+	case AdminRevoked:
+		u.Admin = false
+	case SessionsRevoked:
+		u.Epoch = e.Epoch
+	case TOTPEnrollmentStarted:
+		u.TOTP.PendingSecret = e.Secret
+	case TOTPEnabled:
+		u.TOTP = TOTP{
+			Secret:        u.TOTP.PendingSecret,
+			Enabled:       true,
+			LastStep:      e.Step,
+			RecoveryCodes: e.RecoveryCodes,
+			UsedCodes:     map[int]bool{},
+		}
+	case TOTPUsed:
+		u.TOTP.LastStep = max(u.TOTP.LastStep, e.Step)
+	case RecoveryCodeUsed:
+		if u.TOTP.UsedCodes == nil {
+			u.TOTP.UsedCodes = map[int]bool{}
+		}
+		u.TOTP.UsedCodes[e.Index] = true
+	}
+}
+
+// FoldUser builds a user from its stream.
+func FoldUser(events []Event) User {
+	var u User
+	for _, e := range events {
+		u.Apply(e)
+	}
+	return u
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
+
+// NormalizeUsername folds case and checks the allowed alphabet. Usernames are
+// compared case-insensitively everywhere; keeping them to ASCII means two
+// names that look alike are alike.
+func NormalizeUsername(raw string) (string, error) {
+	name := strings.ToLower(strings.TrimSpace(raw))
+	if !usernamePattern.MatchString(name) {
+		return "", &InvalidInputError{Field: "username", Reason: "1 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit"}
+	}
+	return name, nil
+}
+
+// NewUser is what RegisterUser needs.
+type NewUser struct {
+	ID            string
+	Username      string // as typed; normalized here
+	Email         string
+	Provider      string
+	PasswordHash  string
+	AccessGranted bool
+	Admin         bool
+	AdminReason   string
+}
+
+// Signup is the outcome of RegisterUser: the claim for the name's
+// stream and the events for the user's own stream.
+type Signup struct {
+	Claim UsernameClaimed
+	User  []Event
+}
+
+// RegisterUser decides a new account. Uniqueness is not decided here: the
+// caller appends Claim to the name's stream expecting it not to exist.
+func RegisterUser(in NewUser) (Signup, error) {
+	name, err := NormalizeUsername(in.Username)
+	if err != nil {
+		return Signup{}, err
+	}
+	email := strings.TrimSpace(in.Email)
+	if email != "" {
+		addr, err := mail.ParseAddress(email)
+		if err != nil || addr.Address != email {
+			return Signup{}, &InvalidInputError{Field: "email", Reason: "not a plain address like name@example.com"}
+		}
+	}
+	if in.ID == "" || in.Provider == "" {
+		return Signup{}, &InvalidInputError{Field: "user", Reason: "id and provider are required"}
+	}
+	events := []Event{UserRegistered{
+		UserID: in.ID, Username: name, Email: email, Provider: in.Provider,
+		PasswordHash: in.PasswordHash, AccessGranted: in.AccessGranted,
+	}}
+	if in.Admin {
+		events = append(events, AdminGranted{UserID: in.ID, Reason: in.AdminReason})
+	}
+	return Signup{Claim: UsernameClaimed{Username: name, UserID: in.ID}, User: events}, nil
+}
+
+// SessionPolicy is the configuration that shapes new sessions.
+type SessionPolicy struct {
+	MFAEnabled    bool          // TOTP is offered, and required of users who enrolled
+	MFAEnforce    bool          // users who have not enrolled must enroll first
+	FullTTL       time.Duration // an authorized user's session
+	RestrictedTTL time.Duration // an unauthorized user's session
+	PendingTTL    time.Duration // the window to answer a challenge or enroll
+}
+
+// Login is the outcome of a first factor that passed.
+type Login struct {
+	User    []Event        // for the user's stream
+	Session SessionStarted // for the new session's stream
+}
+
+// Login decides a sign-in whose first factor passed. bootstrapAdmin makes
+// the user an admin (ADMIN_BOOTSTRAP_USERS); like every change of the admin
+// flag, that revokes the sessions they already hold.
+func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now time.Time) (Login, error) {
+	if !u.Exists() {
+		return Login{}, ErrUserNotFound
+	}
+	if u.Disabled {
+		return Login{}, ErrUserDisabled
+	}
+	var out Login
+	if bootstrapAdmin && !u.Admin {
+		out.User = append(out.User, AdminGranted{UserID: u.ID, Reason: "bootstrap"})
+		out.User = append(out.User, SessionsRevoked{UserID: u.ID, Epoch: u.Epoch + 1, Reason: "admin_changed"})
+	}
+	next := u // the user as the events above leave them
+	for _, e := range out.User {
+		next.Apply(e)
+	}
+	authorized := next.Authorized()
+
+	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: u.Provider, Epoch: next.Epoch, Authorized: authorized}
+	switch {
+	case p.MFAEnabled && u.TOTP.Enabled:
+		s.Kind, s.ExpiresAt = SessionMFAChallenge, now.Add(p.PendingTTL)
+	case p.MFAEnabled && p.MFAEnforce:
+		s.Kind, s.ExpiresAt = SessionMFAEnroll, now.Add(p.PendingTTL)
+	default:
+		s.Kind, s.ExpiresAt = SessionFull, now.Add(fullTTL(authorized, p))
+	}
+	out.Session = s
+	out.User = append(out.User, LoginSucceeded{UserID: u.ID, Provider: u.Provider, SessionID: sessionID})
+	return out, nil
+}
+
+func fullTTL(authorized bool, p SessionPolicy) time.Duration {
+	if authorized {
+		return p.FullTTL
+	}
+	return p.RestrictedTTL
+}
+
+// SetAdmin grants or revokes admin and revokes the user's sessions, so that
+// no session keeps the powers it was issued with. Nothing to do is no events.
+func (u User) SetAdmin(admin bool, reason string) ([]Event, error) {
+	if !u.Exists() {
+		return nil, ErrUserNotFound
+	}
+	if u.Admin == admin {
+		return nil, nil
+	}
+	var change Event = AdminGranted{UserID: u.ID, Reason: reason}
+	if !admin {
+		change = AdminRevoked{UserID: u.ID, Reason: reason}
+	}
+	return []Event{change, SessionsRevoked{UserID: u.ID, Epoch: u.Epoch + 1, Reason: "admin_changed"}}, nil
+}
+
+// BeginTOTPEnrollment records a new pending secret. Only a full session, or
+// the enrollment session MFA_ENFORCE hands out, may do it, and never over an
+// enabled authenticator: a stolen password must not replace a working one.
+func (u User) BeginTOTPEnrollment(kind SessionKind, sealedSecret string) (Event, error) {
+	if kind != SessionFull && kind != SessionMFAEnroll {
+		return nil, ErrWrongSessionKind
+	}
+	if u.TOTP.Enabled {
+		return nil, ErrMFAAlreadyEnrolled
+	}
+	return TOTPEnrollmentStarted{UserID: u.ID, Secret: sealedSecret}, nil
+}
+
+// EnableTOTP turns the pending secret on, once a code at step matched it.
+func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string) (Event, error) {
+	if kind != SessionFull && kind != SessionMFAEnroll {
+		return nil, ErrWrongSessionKind
+	}
+	if u.TOTP.Enabled {
+		return nil, ErrMFAAlreadyEnrolled
+	}
+	if u.TOTP.PendingSecret == "" {
+		return nil, ErrMFANotStarted
+	}
+	return TOTPEnabled{UserID: u.ID, RecoveryCodes: recoveryDigests, Step: step}, nil
+}
+
+// AcceptTOTP accepts a code that matched at step, unless that step (or a
+// later one) was already accepted: pquerna/otp has no replay protection.
+func (u User) AcceptTOTP(step int64, sessionID string) (Event, error) {
+	if !u.TOTP.Enabled {
+		return nil, ErrMFANotEnrolled
+	}
+	if step <= u.TOTP.LastStep {
+		return nil, ErrCodeReused
+	}
+	return TOTPUsed{UserID: u.ID, Step: step, SessionID: sessionID}, nil
+}
+
+// UseRecoveryCode spends the unspent recovery code whose digest matches.
+// Every stored digest is compared, in constant time, whatever matches.
+func (u User) UseRecoveryCode(digest, sessionID string) (Event, error) {
+	if !u.TOTP.Enabled {
+		return nil, ErrMFANotEnrolled
+	}
+	found := -1
+	for i, d := range u.TOTP.RecoveryCodes {
+		if subtle.ConstantTimeCompare([]byte(d), []byte(digest)) == 1 && !u.TOTP.UsedCodes[i] {
+			found = i
+		}
+	}
+	if found < 0 {
+		return nil, ErrCodeInvalid
+	}
+	return RecoveryCodeUsed{UserID: u.ID, Index: found, SessionID: sessionID}, nil
+}

@@ -1,0 +1,134 @@
+package domain
+
+// Event types and schema versions of the user aggregate ("user-<id>") and the
+// username claim stream ("username-<name>"). The strings are permanent.
+const (
+	TypeUsernameClaimed       = "username.claimed"
+	TypeUserRegistered        = "user.registered"
+	TypeAdminGranted          = "user.admin_granted"
+	TypeAdminRevoked          = "user.admin_revoked"
+	TypeSessionsRevoked       = "user.sessions_revoked"
+	TypeLoginSucceeded        = "user.login_succeeded"
+	TypeLoginFailed           = "user.login_failed"
+	TypeTOTPEnrollmentStarted = "user.totp_enrollment_started"
+	TypeTOTPEnabled           = "user.totp_enabled"
+	TypeTOTPUsed              = "user.totp_used"
+	TypeRecoveryCodeUsed      = "user.recovery_code_used"
+	TypeMFAChallengeFailed    = "user.mfa_challenge_failed"
+)
+
+// UsernameClaimed reserves a case-folded username for one user. Appended to
+// the name's own stream with "no stream" expected, it is what makes usernames
+// unique: a second claim finds the stream taken.
+type UsernameClaimed struct {
+	Username string `json:"username"` // normalized (lower case)
+	UserID   string `json:"userId"`
+}
+
+// UserRegistered creates a user.
+type UserRegistered struct {
+	UserID        string `json:"userId"`
+	Username      string `json:"username"` // normalized
+	Email         string `json:"email,omitempty"`
+	Provider      string `json:"provider"`               // "local" for password accounts
+	PasswordHash  string `json:"passwordHash,omitempty"` // argon2id, PHC string format; never a password
+	AccessGranted bool   `json:"accessGranted"`          // an admin created or invited this account
+}
+
+// AdminGranted makes a user an admin.
+type AdminGranted struct {
+	UserID string `json:"userId"`
+	Reason string `json:"reason"` // "bootstrap", "cli", "console"
+}
+
+// AdminRevoked takes admin away.
+type AdminRevoked struct {
+	UserID string `json:"userId"`
+	Reason string `json:"reason"`
+}
+
+// SessionsRevoked ends every session the user holds: a session is valid only
+// while its epoch equals the user's. Epoch is the new value, not an increment,
+// so applying the event twice is harmless.
+type SessionsRevoked struct {
+	UserID string `json:"userId"`
+	Epoch  int64  `json:"epoch"`
+	Reason string `json:"reason"`
+}
+
+// LoginSucceeded records a first factor that passed.
+type LoginSucceeded struct {
+	UserID    string `json:"userId"`
+	Provider  string `json:"provider"`
+	SessionID string `json:"sessionId"`
+}
+
+// LoginFailed records a first factor that did not pass. Reason is for the
+// audit trail only; clients are told the same thing whatever it was.
+type LoginFailed struct {
+	UserID   string `json:"userId,omitempty"` // empty when no account matched
+	Username string `json:"username"`         // as attempted, normalized and bounded
+	Provider string `json:"provider"`
+	Reason   string `json:"reason"` // "bad_password", "unknown_user", "disabled"
+}
+
+// TOTPEnrollmentStarted records a fresh, not yet verified TOTP secret.
+type TOTPEnrollmentStarted struct {
+	UserID string `json:"userId"`
+	Secret string `json:"secret"` // sealed with DATA_KEY; never the clear secret
+}
+
+// TOTPEnabled makes the pending secret the user's second factor.
+type TOTPEnabled struct {
+	UserID        string   `json:"userId"`
+	RecoveryCodes []string `json:"recoveryCodes"` // digests, never the codes
+	Step          int64    `json:"step"`          // the time step of the code that verified it
+}
+
+// TOTPUsed records an accepted TOTP code by its time step, which may never
+// be accepted again.
+type TOTPUsed struct {
+	UserID    string `json:"userId"`
+	Step      int64  `json:"step"`
+	SessionID string `json:"sessionId"`
+}
+
+// RecoveryCodeUsed spends one recovery code.
+type RecoveryCodeUsed struct {
+	UserID    string `json:"userId"`
+	Index     int    `json:"index"`
+	SessionID string `json:"sessionId"`
+}
+
+// MFAChallengeFailed records a wrong or replayed second factor.
+type MFAChallengeFailed struct {
+	UserID    string `json:"userId"`
+	SessionID string `json:"sessionId"`
+	Reason    string `json:"reason"` // "invalid", "reused"
+}
+
+func (UsernameClaimed) EventType() string       { return TypeUsernameClaimed }
+func (UserRegistered) EventType() string        { return TypeUserRegistered }
+func (AdminGranted) EventType() string          { return TypeAdminGranted }
+func (AdminRevoked) EventType() string          { return TypeAdminRevoked }
+func (SessionsRevoked) EventType() string       { return TypeSessionsRevoked }
+func (LoginSucceeded) EventType() string        { return TypeLoginSucceeded }
+func (LoginFailed) EventType() string           { return TypeLoginFailed }
+func (TOTPEnrollmentStarted) EventType() string { return TypeTOTPEnrollmentStarted }
+func (TOTPEnabled) EventType() string           { return TypeTOTPEnabled }
+func (TOTPUsed) EventType() string              { return TypeTOTPUsed }
+func (RecoveryCodeUsed) EventType() string      { return TypeRecoveryCodeUsed }
+func (MFAChallengeFailed) EventType() string    { return TypeMFAChallengeFailed }
+
+func (UsernameClaimed) SchemaVersion() int       { return 1 }
+func (UserRegistered) SchemaVersion() int        { return 1 }
+func (AdminGranted) SchemaVersion() int          { return 1 }
+func (AdminRevoked) SchemaVersion() int          { return 1 }
+func (SessionsRevoked) SchemaVersion() int       { return 1 }
+func (LoginSucceeded) SchemaVersion() int        { return 1 }
+func (LoginFailed) SchemaVersion() int           { return 1 }
+func (TOTPEnrollmentStarted) SchemaVersion() int { return 1 }
+func (TOTPEnabled) SchemaVersion() int           { return 1 }
+func (TOTPUsed) SchemaVersion() int              { return 1 }
+func (RecoveryCodeUsed) SchemaVersion() int      { return 1 }
+func (MFAChallengeFailed) SchemaVersion() int    { return 1 }

@@ -1,0 +1,115 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/jackc/pgx/v5"
+)
+
+const rawColumns = `position, stream_id, stream_version, event_type, schema_version, data::text, metadata::text, recorded_at, hash`
+
+func scanRaw(rows pgx.Rows) ([]RawEvent, error) {
+	defer rows.Close()
+	var out []RawEvent
+	for rows.Next() {
+		var e RawEvent
+		var data, meta string
+		if err := rows.Scan(&e.Position, &e.StreamID, &e.StreamVersion, &e.Type, &e.SchemaVersion, &data, &meta, &e.RecordedAt, &e.Hash); err != nil {
+			return nil, err
+		}
+		e.Data, e.Metadata = json.RawMessage(data), json.RawMessage(meta)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ReadRaw returns up to limit stored rows after position after, in order;
+// when stream is not empty, only that stream's.
+func (s *Store) ReadRaw(ctx context.Context, after int64, limit int, stream string) ([]RawEvent, error) {
+	var rows pgx.Rows
+	var err error
+	if stream == "" {
+		rows, err = s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`, after, limit)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $3 AND position > $1 ORDER BY position LIMIT $2`, after, limit, stream)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read after %d: %w", after, err)
+	}
+	out, err := scanRaw(rows)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// Decode turns a stored row into a recorded event at its current schema.
+func (s *Store) Decode(raw RawEvent) (domain.Recorded, error) {
+	e, err := s.registry.Decode(raw.Type, raw.SchemaVersion, raw.Data)
+	if err != nil {
+		return domain.Recorded{}, fmt.Errorf("eventstore: position %d: %w", raw.Position, err)
+	}
+	var meta domain.Metadata
+	if err := json.Unmarshal(raw.Metadata, &meta); err != nil {
+		return domain.Recorded{}, fmt.Errorf("eventstore: position %d: metadata: %w", raw.Position, err)
+	}
+	return domain.Recorded{
+		Position: raw.Position, StreamID: raw.StreamID, StreamVersion: raw.StreamVersion,
+		Type: raw.Type, SchemaVersion: raw.SchemaVersion, Event: e, Metadata: meta, RecordedAt: raw.RecordedAt,
+	}, nil
+}
+
+// ReadAll returns up to limit decoded events after position after.
+func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]domain.Recorded, error) {
+	raws, err := s.ReadRaw(ctx, after, limit, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.decodeAll(raws)
+}
+
+func (s *Store) decodeAll(raws []RawEvent) ([]domain.Recorded, error) {
+	out := make([]domain.Recorded, len(raws))
+	for i, raw := range raws {
+		rec, err := s.Decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = rec
+	}
+	return out, nil
+}
+
+// ReadStream returns every event of one stream, in order.
+func (s *Store) ReadStream(ctx context.Context, streamID string) ([]domain.Recorded, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $1 ORDER BY stream_version`, streamID)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, err)
+	}
+	raws, err := scanRaw(rows)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, err)
+	}
+	return s.decodeAll(raws)
+}
+
+// Load returns a stream's events and its version (0 when it does not exist),
+// the pair a command needs to decide and then append with expected version.
+func (s *Store) Load(ctx context.Context, streamID string) ([]domain.Event, int64, error) {
+	recs, err := s.ReadStream(ctx, streamID)
+	if err != nil {
+		return nil, 0, err
+	}
+	events := make([]domain.Event, len(recs))
+	for i, r := range recs {
+		events[i] = r.Event
+	}
+	var version int64
+	if n := len(recs); n > 0 {
+		version = recs[n-1].StreamVersion
+	}
+	return events, version, nil
+}

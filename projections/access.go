@@ -1,0 +1,231 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// AccessUser is what the hot path knows of a user.
+type AccessUser struct {
+	ID            string
+	Username      string
+	Email         string
+	Provider      string
+	Admin         bool
+	AccessGranted bool
+	Disabled      bool
+	Epoch         int64
+	MFAEnabled    bool
+}
+
+// Authorized reports whether the user may enter protected apps.
+func (u AccessUser) Authorized() bool { return !u.Disabled && (u.Admin || u.AccessGranted) }
+
+// Access is the in-memory model every node keeps so that checking a session
+// reads no database: users (admin, access, epoch, MFA) and the sessions that
+// ended before they expired. It is loaded from the projection tables and then
+// kept current by following the log; every node follows it on its own.
+type Access struct {
+	mu       sync.RWMutex
+	users    map[string]AccessUser
+	ended    map[string]time.Time // session id -> its expiry; forgotten after that
+	position int64
+	moved    chan struct{} // closed and replaced whenever position moves
+}
+
+// NewAccess returns an empty model at position 0.
+func NewAccess() *Access {
+	return &Access{users: map[string]AccessUser{}, ended: map[string]time.Time{}, moved: make(chan struct{})}
+}
+
+// Load fills the model from the projection tables, read in one snapshot,
+// and sets its position to the lowest of their checkpoints. Events between
+// that and the others' checkpoints are applied again when following, which
+// is harmless: the model only ever sets absolute values.
+func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) error {
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var pos int64
+		err := tx.QueryRow(ctx, `SELECT coalesce(min(coalesce(c.position, 0)), 0)
+			FROM unnest($1::text[]) AS n(name) LEFT JOIN projection_checkpoints c ON c.name = n.name`,
+			[]string{UsersName, SessionsName, MFAName}).Scan(&pos)
+		if err != nil {
+			return fmt.Errorf("projections: access: read checkpoints: %w", err)
+		}
+		users := map[string]AccessUser{}
+		rows, err := tx.Query(ctx, `SELECT u.id, u.username, u.email, u.provider, u.admin, u.access_granted, u.disabled, u.session_epoch,
+				coalesce(m.state = $1, false)
+			FROM users u LEFT JOIN mfa_state m ON m.user_id = u.id`, MFAStateEnabled)
+		if err != nil {
+			return fmt.Errorf("projections: access: read users: %w", err)
+		}
+		for rows.Next() {
+			var u AccessUser
+			if err := rows.Scan(&u.ID, &u.Username, &u.Email, &u.Provider, &u.Admin, &u.AccessGranted, &u.Disabled, &u.Epoch, &u.MFAEnabled); err != nil {
+				rows.Close()
+				return fmt.Errorf("projections: access: read users: %w", err)
+			}
+			users[u.ID] = u
+		}
+		rows.Close()
+		ended := map[string]time.Time{}
+		rows, err = tx.Query(ctx, `SELECT id, expires_at FROM sessions WHERE ended_at IS NOT NULL AND expires_at > $1`, now)
+		if err != nil {
+			return fmt.Errorf("projections: access: read sessions: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var exp time.Time
+			if err := rows.Scan(&id, &exp); err != nil {
+				rows.Close()
+				return fmt.Errorf("projections: access: read sessions: %w", err)
+			}
+			ended[id] = exp
+		}
+		rows.Close()
+		a.mu.Lock()
+		a.users, a.ended = users, ended
+		a.setPosition(pos)
+		a.mu.Unlock()
+		return nil
+	})
+}
+
+// Apply folds one event in. Events at or before the model's position are ignored.
+func (a *Access) Apply(rec domain.Recorded) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if rec.Position <= a.position {
+		return
+	}
+	switch e := rec.Event.(type) {
+	case domain.UserRegistered:
+		u := a.users[e.UserID]
+		u.ID, u.Username, u.Email, u.Provider, u.AccessGranted = e.UserID, e.Username, e.Email, e.Provider, e.AccessGranted
+		a.users[e.UserID] = u
+	case domain.AdminGranted:
+		a.update(e.UserID, func(u *AccessUser) { u.Admin = true })
+	case domain.AdminRevoked:
+		a.update(e.UserID, func(u *AccessUser) { u.Admin = false })
+	case domain.SessionsRevoked:
+		a.update(e.UserID, func(u *AccessUser) { u.Epoch = e.Epoch })
+	case domain.TOTPEnabled:
+		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled = true })
+	case domain.SessionEnded:
+		// Prune drops it once the session's own token has expired.
+		a.ended[e.SessionID] = e.ExpiresAt
+	}
+	a.setPosition(rec.Position)
+}
+
+func (a *Access) update(id string, f func(*AccessUser)) {
+	if u, ok := a.users[id]; ok {
+		f(&u)
+		a.users[id] = u
+	}
+}
+
+func (a *Access) setPosition(pos int64) {
+	if pos == a.position {
+		return
+	}
+	a.position = pos
+	close(a.moved)
+	a.moved = make(chan struct{})
+}
+
+// Prune forgets ended sessions whose tokens have expired by now.
+func (a *Access) Prune(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, exp := range a.ended {
+		if now.After(exp) {
+			delete(a.ended, id)
+		}
+	}
+}
+
+// Position is the last event the model reflects.
+func (a *Access) Position() int64 {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.position
+}
+
+// WaitFor blocks until the model reflects position pos, or ctx ends.
+func (a *Access) WaitFor(ctx context.Context, pos int64) error {
+	for {
+		a.mu.RLock()
+		at, moved := a.position, a.moved
+		a.mu.RUnlock()
+		if at >= pos {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("projections: access model at %d, waiting for %d: %w", at, pos, context.Cause(ctx))
+		case <-moved:
+		}
+	}
+}
+
+// User returns what the model knows of a user.
+func (a *Access) User(id string) (AccessUser, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	u, ok := a.users[id]
+	return u, ok
+}
+
+// SessionEnded reports whether a session was ended (logout, rotation).
+// Revocation by epoch is checked against the user's Epoch instead.
+func (a *Access) SessionEnded(id string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.ended[id]
+	return ok
+}
+
+// Follow keeps the model current until ctx ends, through a watermill
+// handler on the log, and prunes expired sessions once a minute.
+func (a *Access) Follow(ctx context.Context, store *eventstore.Store, logger *slog.Logger) error {
+	sub, err := eventstore.NewSubscriber(store, eventstore.SubscriberConfig{
+		StartAfter: func(context.Context, string) (int64, error) { return a.Position(), nil },
+	})
+	if err != nil {
+		return err
+	}
+	router, err := NewRouter(logger)
+	if err != nil {
+		return err
+	}
+	router.AddConsumerHandler("access-model", "access-model", sub, func(msg *message.Message) error {
+		rec, err := store.MessageEvent(msg)
+		if err != nil {
+			return err
+		}
+		a.Apply(rec)
+		return nil
+	})
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				a.Prune(now)
+			}
+		}
+	}()
+	return router.Run(ctx)
+}
