@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/authportal/authportal/domain"
@@ -132,7 +133,7 @@ func (s *Store) Append(ctx context.Context, meta domain.Metadata, appends ...App
 				raw.Position, raw.StreamID, raw.StreamVersion, raw.Type, raw.SchemaVersion, string(raw.Data), string(raw.Metadata), raw.RecordedAt, hash)
 			prev = hash
 		}
-		ins.Queue(`SELECT pg_notify($1, $2::text)`, NotifyChannel, pos)
+		ins.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatInt(pos, 10))
 		if err := tx.SendBatch(ctx, ins).Close(); err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}

@@ -191,16 +191,20 @@ func (s *Server) running(ctx context.Context) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("pgserver: look for a running cluster in %s: %w", s.dir, err)
+	if err == nil {
+		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err = s.ping(pingCtx); err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, syscall.EACCES) {
+			return false, nil // a stale pid file, or one still starting
+		}
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	err = s.ping(pingCtx)
-	if errors.Is(err, syscall.EACCES) {
-		return false, fmt.Errorf("pgserver: the cluster in %s runs as another user, and only that user or root may connect: run this as the same user as the server: %w", s.dir, err)
+	if errors.Is(err, fs.ErrPermission) {
+		return false, fmt.Errorf("pgserver: the cluster in %s belongs to another user, and only that user or root may use it: run this as the same user as the server: %w", s.dir, err)
 	}
-	return err == nil, nil
+	return false, fmt.Errorf("pgserver: look for a running cluster in %s: %w", s.dir, err)
 }
 
 // waitReady connects until a connection succeeds or limit passes.

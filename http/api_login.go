@@ -1,0 +1,58 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
+)
+
+type loginInput struct {
+	Body struct {
+		Username string `json:"username" maxLength:"256" doc:"Username (case-insensitive)"`
+		Password string `json:"password" maxLength:"1024" doc:"Password"`
+		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to after sign-in"`
+	}
+}
+
+type loginOutput struct {
+	SetCookie []http.Cookie `header:"Set-Cookie"`
+	Body      struct {
+		OK          bool   `json:"ok"`
+		MFARequired bool   `json:"mfaRequired" doc:"A second factor is owed (challenge or enrollment) before the session is full"`
+		Redirect    string `json:"redirect" doc:"Where the browser should go next"`
+	}
+}
+
+func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error) {
+	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Meta: eventMeta(ctx)})
+	if err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
+	}
+	cookies, err := s.sessionCookies(res.Session, res.Position)
+	if err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
+	}
+	out := &loginOutput{SetCookie: cookies}
+	out.Body.OK = true
+	next := safeNext(in.Body.Next, "")
+	switch res.Session.Kind {
+	case domain.SessionMFAChallenge:
+		out.Body.MFARequired, out.Body.Redirect = true, withNext("/mfa/challenge", next)
+	case domain.SessionMFAEnroll:
+		out.Body.MFARequired, out.Body.Redirect = true, withNext("/mfa/enroll", next)
+	default:
+		out.Body.Redirect = safeNext(next, "/home")
+	}
+	return out, nil
+}
+
+// withNext carries the post-sign-in destination through the MFA pages.
+func withNext(path, next string) string {
+	if next == "" {
+		return path
+	}
+	return path + "?next=" + url.QueryEscape(next)
+}

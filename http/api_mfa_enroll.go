@@ -1,0 +1,121 @@
+package http
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+
+	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
+)
+
+// enrollSession is the session allowed to enroll: the pending enrollment
+// session MFA_ENFORCE hands out, else a full one. A pending-challenge
+// session is refused: a password alone must never replace an authenticator.
+func (s *Server) enrollSession(ctx context.Context, pending string) (*Principal, error) {
+	if p, err := s.resolve(ctx, pending); err == nil {
+		if p.Kind != domain.SessionMFAEnroll {
+			return nil, problemWrongSession.err("Answer the two-factor challenge first.")
+		}
+		return p, nil
+	}
+	if p := principal(ctx); p != nil {
+		return p, nil
+	}
+	return nil, problemUnauthenticated.err("Sign in first.")
+}
+
+type mfaStatusOutput struct {
+	Body struct {
+		Enabled                bool   `json:"enabled"`
+		State                  string `json:"state" enum:"none,pending,enabled"`
+		Enforced               bool   `json:"enforced" doc:"Users must enroll before they get a full session"`
+		SessionKind            string `json:"sessionKind"`
+		RecoveryCodesRemaining int    `json:"recoveryCodesRemaining"`
+	}
+}
+
+// pendingInput carries the pending-MFA cookie, which is scoped to /mfa.
+type pendingInput struct {
+	Pending string `cookie:"authportal_mfa" doc:"Pending-MFA session"`
+}
+
+func (s *Server) mfaEnrollStatus(ctx context.Context, in *pendingInput) (*mfaStatusOutput, error) {
+	p, err := s.enrollSession(ctx, in.Pending)
+	if err != nil {
+		return nil, err
+	}
+	state, err := s.deps.Reader.MFA(ctx, p.UserID)
+	if err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
+	}
+	out := &mfaStatusOutput{}
+	b := &out.Body
+	b.Enabled, b.State, b.Enforced, b.SessionKind = p.User.MFAEnabled, state.State, s.config.MFAEnforce, string(p.Kind)
+	if b.Enabled {
+		b.State = "enabled" // the access model is never behind this request's own writes
+	}
+	b.RecoveryCodesRemaining = state.RecoveryCodesRemaining
+	return out, nil
+}
+
+type mfaStartOutput struct {
+	Body struct {
+		Secret string `json:"secret" doc:"Base32 secret, for typing into an authenticator by hand"`
+		QRCode string `json:"qrCode" doc:"data: URI of a PNG QR code drawn by this server"`
+	}
+}
+
+func (s *Server) mfaEnrollStart(ctx context.Context, in *pendingInput) (*mfaStartOutput, error) {
+	p, err := s.enrollSession(ctx, in.Pending)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.deps.StartTOTP.Handle(ctx, commands.StartTOTPEnrollment{SessionID: p.SessionID, Meta: eventMeta(ctx)})
+	if err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
+	}
+	out := &mfaStartOutput{}
+	out.Body.Secret = res.Secret
+	out.Body.QRCode = "data:image/png;base64," + base64.StdEncoding.EncodeToString(res.QRCode)
+	return out, nil
+}
+
+type codeInput struct {
+	pendingInput
+	Body struct {
+		Code string `json:"code" minLength:"6" maxLength:"32" doc:"6-digit TOTP code, or a recovery code"`
+		Next string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to"`
+	}
+}
+
+type mfaVerifyOutput struct {
+	SetCookie []http.Cookie `header:"Set-Cookie"`
+	Body      struct {
+		OK            bool     `json:"ok"`
+		RecoveryCodes []string `json:"recoveryCodes" doc:"Single-use codes, shown this once"`
+		Redirect      string   `json:"redirect"`
+	}
+}
+
+func (s *Server) mfaEnrollVerify(ctx context.Context, in *codeInput) (*mfaVerifyOutput, error) {
+	p, err := s.enrollSession(ctx, in.Pending)
+	if err != nil {
+		return nil, err
+	}
+	if ok, _ := s.mfaLimit.allow(p.UserID); !ok {
+		return nil, problemRateLimited.err("Too many attempts. Wait a moment and try again.")
+	}
+	res, err := s.deps.VerifyTOTP.Handle(ctx, commands.VerifyTOTPEnrollment{SessionID: p.SessionID, Code: in.Body.Code, Meta: eventMeta(ctx)})
+	if err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
+	}
+	out := &mfaVerifyOutput{}
+	out.Body.OK, out.Body.RecoveryCodes, out.Body.Redirect = true, res.RecoveryCodes, safeNext(in.Body.Next, "/home")
+	if res.Session != nil {
+		if out.SetCookie, err = s.sessionCookies(*res.Session, res.Position); err != nil {
+			return nil, problemFor(ctx, s.deps.Logger, err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,10 @@
+// Package http is AuthPortal's web face: huma JSON operations, server-rendered
+// pages (templates and static files embedded in the binary), and the
+// middleware every request passes (request id, client IP, security headers,
+// rate limits, same-origin check, session).
+//
+// An operation decodes its input, builds a command or query, calls it and
+// maps the result; it writes no SQL and decides no rule. Every error goes
+// through problem.go, which turns it into an RFC 9457 problem with a stable
+// type and keeps causes in the log only.
+package http

@@ -1,0 +1,42 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/authportal/authportal/commands"
+)
+
+// logout ends the session and clears both cookies. It is a POST, so the
+// same-origin check guards it: another site cannot sign a user out. It
+// waits until this node's access model has the session's end, so the old
+// cookie is refused from the very next request.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if p := principal(ctx); p != nil {
+		res, err := s.deps.Logout.Handle(ctx, commands.Logout{SessionID: p.SessionID, Meta: eventMeta(ctx)})
+		if err == nil && res.Position > 0 {
+			wait, cancel := context.WithTimeout(ctx, freshnessWait)
+			err = s.deps.Access.WaitFor(wait, res.Position)
+			cancel()
+		}
+		if err != nil {
+			writeErrorModel(w, r, problemFor(ctx, s.deps.Logger, err))
+			return
+		}
+	}
+	for _, name := range []string{sessionCookie, pendingCookie} {
+		c := s.jar.expire(name)
+		http.SetCookie(w, &c)
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		w.Header().Set("Content-Type", "application/json")
+		if err := json.NewEncoder(w).Encode(map[string]any{"ok": true, "redirect": "/"}); err != nil {
+			s.deps.Logger.DebugContext(ctx, "client went away", "err", err)
+		}
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

@@ -1,0 +1,143 @@
+package http
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+
+	"github.com/authportal/authportal/domain"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// pages renders the server-side HTML pages.
+type pages struct {
+	templates *template.Template
+}
+
+func newPages() (*pages, error) {
+	t, err := template.ParseFS(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &pages{templates: t}, nil
+}
+
+// render writes a page, or a fixed error when the template fails: the page
+// is rendered to a buffer first so a half-written page never goes out.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages.templates.ExecuteTemplate(&buf, name, data); err != nil {
+		s.deps.Logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "Something went wrong.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if _, err := buf.WriteTo(w); err != nil {
+		s.deps.Logger.DebugContext(r.Context(), "client went away", "err", err)
+	}
+}
+
+type pageData struct {
+	Title          string
+	User           *Principal
+	Next           string
+	ExtraLinkURL   string
+	ExtraLinkText  string
+	RequestMailto  string
+	MFAEnabled     bool
+	MFAEnforce     bool
+	SessionExpires string
+}
+
+func (s *Server) pageData(r *http.Request, title string) pageData {
+	d := pageData{
+		Title: title, User: principal(r.Context()), Next: safeNext(r.URL.Query().Get("next"), ""),
+		ExtraLinkURL: s.config.ExtraLinkURL, ExtraLinkText: s.config.ExtraLinkText,
+		MFAEnabled: s.config.MFAEnabled, MFAEnforce: s.config.MFAEnforce,
+	}
+	if s.config.RequestEmail != "" {
+		q := url.Values{"subject": {s.config.RequestSubject}}
+		d.RequestMailto = "mailto:" + s.config.RequestEmail + "?" + q.Encode()
+	}
+	if d.User != nil {
+		d.SessionExpires = d.User.ExpiresAt.In(s.config.Location).Format("2006-01-02 15:04 MST")
+	}
+	return d
+}
+
+func (s *Server) registerPages(mux *http.ServeMux) {
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embed directive above guarantees the folder
+	}
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", s.loginPage)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("GET /home", s.homePage)
+	mux.HandleFunc("GET /mfa/enroll", s.mfaEnrollPage)
+	mux.HandleFunc("GET /mfa/challenge", s.mfaChallengePage)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /docs", s.docsPage)
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if principal(r.Context()) != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), "/home"), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "login.html", s.pageData(r, "Sign in"))
+}
+
+func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
+	if principal(r.Context()) == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "home.html", s.pageData(r, "Home"))
+}
+
+func (s *Server) mfaEnrollPage(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if c, err := r.Cookie(pendingCookie); err == nil {
+		if pending, err := s.resolve(r.Context(), c.Value); err == nil {
+			p = pending
+		}
+	}
+	if p == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if p.Kind.Pending() && p.Kind != domain.SessionMFAEnroll {
+		http.Redirect(w, r, "/mfa/challenge", http.StatusSeeOther)
+		return
+	}
+	d := s.pageData(r, "Set up two-factor authentication")
+	d.User = p
+	s.render(w, r, "mfa_enroll.html", d)
+}
+
+func (s *Server) mfaChallengePage(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(pendingCookie)
+	if err != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	p, err := s.resolve(r.Context(), c.Value)
+	if err != nil || p.Kind != domain.SessionMFAChallenge {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "mfa_challenge.html", s.pageData(r, "Two-factor authentication"))
+}
+
+func (s *Server) docsPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "docs.html", s.pageData(r, "API"))
+}

@@ -1,0 +1,76 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/projections"
+)
+
+// Principal is the signed-in user behind a request and the session they act in.
+type Principal struct {
+	SessionClaims
+	User projections.AccessUser
+}
+
+// Authorized reports whether the user may enter protected apps now. It is
+// read from the access model, not the cookie: access changes take effect at once.
+func (p *Principal) Authorized() bool { return p.User.Authorized() }
+
+// freshnessWait bounds how long a request waits for this node's access
+// model to reach the session's start (read-your-writes across nodes).
+const freshnessWait = 2 * time.Second
+
+var errNoSession = errors.New("no valid session")
+
+// resolve checks a session cookie against the access model: signature and
+// expiry, then that the session was not ended, its user's epoch still
+// matches (admin change, revocation) and the user is not disabled.
+func (s *Server) resolve(ctx context.Context, cookie string) (*Principal, error) {
+	if cookie == "" {
+		return nil, errNoSession
+	}
+	claims, err := s.codec.decode(cookie)
+	if err != nil {
+		return nil, errNoSession
+	}
+	wait, cancel := context.WithTimeout(ctx, freshnessWait)
+	defer cancel()
+	if err := s.deps.Access.WaitFor(wait, claims.Position); err != nil {
+		return nil, err
+	}
+	u, ok := s.deps.Access.User(claims.UserID)
+	if !ok || u.Disabled || u.Epoch != claims.Epoch || s.deps.Access.SessionEnded(claims.SessionID) {
+		return nil, errNoSession
+	}
+	return &Principal{SessionClaims: claims, User: u}, nil
+}
+
+// withSession puts the full session, when there is a valid one, in the
+// request's metadata. Requests without one go on: each handler decides
+// whether it needs one.
+func (s *Server) withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var value string
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			value = c.Value
+		}
+		p, err := s.resolve(r.Context(), value)
+		switch {
+		case err == nil && p.Kind == domain.SessionFull:
+			metaFrom(r.Context()).Principal = p
+		case err != nil && !errors.Is(err, errNoSession):
+			// The access model is behind: better an error than a stale answer.
+			s.deps.Logger.WarnContext(r.Context(), "session check timed out", "err", err)
+			writeProblem(w, r, problemUnavailable, "The server is catching up. Try again in a moment.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// principal returns the request's full session, or nil.
+func principal(ctx context.Context) *Principal { return metaFrom(ctx).Principal }

@@ -1,0 +1,136 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/projections"
+	"github.com/authportal/authportal/queries"
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// Config is the part of AuthPortal's configuration the web layer uses.
+type Config struct {
+	BaseURL        *url.URL // APP_BASE_URL
+	CookieDomain   string   // SESSION_COOKIE_DOMAIN
+	SecureCookies  bool     // https base URL or FORCE_SECURE_COOKIE
+	HSTS           bool     // https base URL or FORCE_HSTS
+	TrustedProxies []netip.Prefix
+	SessionKey     []byte // SESSION_SECRET
+	MFAEnabled     bool
+	MFAEnforce     bool
+	ExtraLinkURL   string
+	ExtraLinkText  string
+	RequestEmail   string // UNAUTH_REQUEST_EMAIL
+	RequestSubject string // UNAUTH_REQUEST_SUBJECT
+	Location       *time.Location
+	Version        string
+}
+
+// Deps are the handlers and readers the web layer calls.
+type Deps struct {
+	Login      commands.LoginHandler
+	Logout     commands.LogoutHandler
+	StartTOTP  commands.StartTOTPEnrollmentHandler
+	VerifyTOTP commands.VerifyTOTPEnrollmentHandler
+	AnswerMFA  commands.AnswerMFAChallengeHandler
+	Reader     *queries.Reader
+	Access     *projections.Access
+	Health     Health
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Health answers the probes.
+type Health interface {
+	// Started reports whether start-up (migrations, access model load) is done.
+	Started() bool
+	// Ready returns nil when the database answers and projections are close to the head.
+	Ready(ctx context.Context) error
+}
+
+// Server is the HTTP face of AuthPortal.
+type Server struct {
+	config   Config
+	deps     Deps
+	codec    sessionCodec
+	jar      cookieJar
+	pages    *pages
+	mfaLimit *limiter // per user, on top of the per-IP limit
+	handler  http.Handler
+}
+
+// Rate limits: login burst 5 then one every 6 s (10/min); MFA burst 3 then
+// one every 12 s (5/min).
+const (
+	loginEvery, loginBurst = 6 * time.Second, 5
+	mfaEvery, mfaBurst     = 12 * time.Second, 3
+)
+
+// New builds the server's handler.
+func New(config Config, deps Deps) (*Server, error) {
+	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Access == nil || deps.Reader == nil ||
+		deps.Logger == nil || deps.Now == nil || deps.Health == nil {
+		return nil, errors.New("http: incomplete configuration")
+	}
+	if config.Location == nil {
+		config.Location = time.UTC
+	}
+	pg, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		config:   config,
+		deps:     deps,
+		codec:    sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		jar:      cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
+		pages:    pg,
+		mfaLimit: newLimiter(mfaEvery, mfaBurst, deps.Now),
+	}
+
+	mux := http.NewServeMux()
+	hc := huma.DefaultConfig("AuthPortal", config.Version)
+	hc.CreateHooks = nil // no $schema member or Link header built from client-controlled headers
+	hc.DocsPath = ""     // the default UI loads from a CDN; /docs is served from embedded assets
+	hc.Info.Description = "Sign-in, sessions and MFA for a self-hosted identity portal."
+	api := humago.New(mux, hc)
+	s.registerAPI(api)
+	s.registerPages(mux)
+	s.registerHealth(mux)
+
+	limits := map[string]*limiter{
+		"/api/auth/login":       newLimiter(loginEvery, loginBurst, deps.Now),
+		"/mfa/challenge/verify": newLimiter(mfaEvery, mfaBurst, deps.Now),
+		"/mfa/enroll/verify":    newLimiter(mfaEvery, mfaBurst, deps.Now),
+	}
+	csrf := http.NewCrossOriginProtection()
+	if err := csrf.AddTrustedOrigin(origin(config.BaseURL)); err != nil {
+		return nil, err
+	}
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problemCrossOrigin, "Cross-origin requests cannot change anything here.")
+	}))
+
+	// Outermost first: request id and client IP, security headers, rate
+	// limits, same-origin check, session.
+	var h http.Handler = mux
+	h = s.withSession(h)
+	h = csrf.Handler(h)
+	h = withRateLimit(limits, h)
+	h = withSecurityHeaders(config.HSTS, h)
+	h = withRequestMeta(config.TrustedProxies, h)
+	s.handler = h
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }

@@ -1,0 +1,20 @@
+"use strict";
+(function () {
+  const form = document.getElementById("challenge-form");
+  const error = document.getElementById("challenge-error");
+  const code = document.getElementById("challenge-code");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    try {
+      const data = await postJSON("/mfa/challenge/verify", {
+        code: code.value.trim(),
+        next: form.dataset.next || undefined,
+      });
+      window.location.assign(data.redirect);
+    } catch (err) {
+      code.value = "";
+      showError(error, err);
+    }
+  });
+})();

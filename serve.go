@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/eventstore"
+	apihttp "github.com/authportal/authportal/http"
+	"github.com/authportal/authportal/projections"
+	"github.com/authportal/authportal/providers/local"
+	"github.com/authportal/authportal/queries"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Session lifetimes the configuration does not set.
+const (
+	restrictedSessionTTL = 5 * time.Minute  // an unauthorized user's session
+	pendingSessionTTL    = 10 * time.Minute // time to answer a challenge or enroll
+	readyMaxLag          = 1000             // events a projection may trail the head and still be ready
+)
+
+// app is everything serve wires together.
+type app struct {
+	config   Config
+	logger   *slog.Logger
+	db       *database
+	store    *eventstore.Store
+	reader   *queries.Reader
+	access   *projections.Access
+	handlers handlers
+	started  atomic.Bool
+}
+
+type handlers struct {
+	register   commands.RegisterUserHandler
+	login      commands.LoginHandler
+	logout     commands.LogoutHandler
+	startTOTP  commands.StartTOTPEnrollmentHandler
+	verifyTOTP commands.VerifyTOTPEnrollmentHandler
+	answerMFA  commands.AnswerMFAChallengeHandler
+	setAdmin   commands.SetAdminHandler
+}
+
+func newID() string { return rand.Text() }
+
+// newApp opens the database and builds the command handlers.
+func newApp(ctx context.Context, c Config, logger *slog.Logger) (*app, error) {
+	if err := ensureSecrets(&c, logger); err != nil {
+		return nil, err
+	}
+	db, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{config: c, logger: logger, db: db, reader: queries.NewReader(db.pool), access: projections.NewAccess()}
+	a.store = eventstore.New(db.pool, domain.Events(), logger)
+	// argon2id holds 19 MiB per hash: this many at once bounds that memory.
+	hasher, err := local.NewHasher(local.OWASP, max(2, runtime.GOMAXPROCS(0)))
+	if err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	sealer, err := commands.NewSealer(c.DataKey)
+	if err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	policy := domain.SessionPolicy{
+		MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
+		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
+	}
+	now := time.Now
+	a.handlers = handlers{
+		register:   commands.NewRegisterUserHandler(a.store, hasher, newID),
+		login:      commands.NewLoginHandler(a.store, hasher, newID, now, policy, c.AdminBootstrapUsers),
+		logout:     commands.NewLogoutHandler(a.store),
+		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, now, c.MFAIssuer),
+		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, newID, now, policy),
+		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, newID, now, policy),
+		setAdmin:   commands.NewSetAdminHandler(a.store),
+	}
+	return a, nil
+}
+
+func (a *app) close(ctx context.Context) error { return a.db.close(ctx) }
+
+// Started implements http.Health.
+func (a *app) Started() bool { return a.started.Load() }
+
+// Ready implements http.Health: the database answers and every projection
+// is within readyMaxLag events of the head.
+func (a *app) Ready(ctx context.Context) error {
+	status, err := a.reader.Status(ctx, projectionNames())
+	if err != nil {
+		return err
+	}
+	for _, s := range status {
+		if s.Lag > readyMaxLag {
+			return fmt.Errorf("projection %s is %d events behind", s.Name, s.Lag)
+		}
+	}
+	return nil
+}
+
+func projectionNames() []string {
+	var names []string
+	for _, p := range projections.All() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully:
+// in-flight requests finish (each append is one transaction, so none is
+// left half-written), consumers stop, the embedded cluster stops last.
+func serve(ctx context.Context, c Config, logger *slog.Logger) error {
+	a, err := newApp(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	c = a.config // with the secrets filled in
+	defer func() {
+		if err := a.close(ctx); err != nil {
+			logger.Error("stop database", "err", err)
+		}
+	}()
+
+	if err := a.access.Load(ctx, a.db.pool, time.Now()); err != nil {
+		return err
+	}
+	runner, err := projections.NewRunner(projections.RunnerConfig{
+		Pool: a.db.pool, Store: a.store, Logger: logger, Projections: projections.All(),
+	})
+	if err != nil {
+		return err
+	}
+	web, err := apihttp.New(apihttp.Config{
+		BaseURL: c.BaseURL, CookieDomain: c.SessionCookieDomain, SecureCookies: c.SecureCookies(), HSTS: c.HSTS(),
+		TrustedProxies: c.TrustedProxies, SessionKey: c.SessionSecret, MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
+		ExtraLinkURL: c.LoginExtraLinkURL, ExtraLinkText: c.LoginExtraLinkText,
+		RequestEmail: c.UnauthRequestEmail, RequestSubject: c.UnauthRequestSubj, Location: c.Location, Version: version,
+	}, apihttp.Deps{
+		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
+		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
+		Reader: a.reader, Access: a.access, Health: a, Logger: logger, Now: time.Now,
+	})
+	if err != nil {
+		return err
+	}
+
+	consumers, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.store.Listen(consumers) })
+	wg.Go(func() { runner.Run(consumers) })
+	wg.Go(func() {
+		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
+			logger.Error("access model stopped", "err", err)
+		}
+	})
+	defer func() {
+		stopConsumers()
+		wg.Wait()
+	}()
+
+	ln, err := net.Listen("tcp", c.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR: %w", err)
+	}
+	srv := &nethttp.Server{
+		Handler:           web,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	a.started.Store(true)
+	logger.Info("AuthPortal listening", "addr", ln.Addr().String(), "base_url", c.BaseURL.String(), "version", version, "embedded_db", a.db.cluster != nil)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, nethttp.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
