@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 const usage = `usage: authportal <command>
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 // withApp runs f against the database (attaching to the running server's
 // embedded cluster, or starting it for the length of the command).
 func withApp(ctx context.Context, c Config, logger *slog.Logger, f func(*app) error) error {
-	a, err := newApp(ctx, c, logger)
+	a, err := newApp(ctx, c, logger, time.Now)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ type app struct {
 	reader   *queries.Reader
 	access   *projections.Access
 	handlers handlers
+	now      func() time.Time
 	started  atomic.Bool
 }
 
@@ -56,8 +57,9 @@ type handlers struct {
 
 func newID() string { return rand.Text() }
 
-// newApp opens the database and builds the command handlers.
-func newApp(ctx context.Context, c Config, logger *slog.Logger) (*app, error) {
+// newApp opens the database and builds the command handlers, reading the
+// time from now.
+func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.Time) (*app, error) {
 	if err := ensureSecrets(&c, logger); err != nil {
 		return nil, err
 	}
@@ -80,7 +82,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger) (*app, error) {
 		MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
 	}
-	now := time.Now
+	a.now = now
 	a.handlers = handlers{
 		register:   commands.NewRegisterUserHandler(a.store, hasher, newID),
 		login:      commands.NewLoginHandler(a.store, hasher, newID, now, policy, c.AdminBootstrapUsers),
@@ -125,7 +127,17 @@ func projectionNames() []string {
 // in-flight requests finish (each append is one transaction, so none is
 // left half-written), consumers stop, the embedded cluster stops last.
 func serve(ctx context.Context, c Config, logger *slog.Logger) error {
-	a, err := newApp(ctx, c, logger)
+	ln, err := net.Listen("tcp", c.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR: %w", err)
+	}
+	return serveOn(ctx, c, logger, ln, time.Now)
+}
+
+// serveOn is serve on a given listener and clock.
+func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener, now func() time.Time) error {
+	defer ln.Close()
+	a, err := newApp(ctx, c, logger, now)
 	if err != nil {
 		return err
 	}
@@ -136,7 +148,7 @@ func serve(ctx context.Context, c Config, logger *slog.Logger) error {
 		}
 	}()
 
-	if err := a.access.Load(ctx, a.db.pool, time.Now()); err != nil {
+	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
@@ -153,7 +165,7 @@ func serve(ctx context.Context, c Config, logger *slog.Logger) error {
 	}, apihttp.Deps{
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
-		Reader: a.reader, Access: a.access, Health: a, Logger: logger, Now: time.Now,
+		Reader: a.reader, Access: a.access, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err
@@ -173,10 +185,6 @@ func serve(ctx context.Context, c Config, logger *slog.Logger) error {
 		wg.Wait()
 	}()
 
-	ln, err := net.Listen("tcp", c.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("LISTEN_ADDR: %w", err)
-	}
 	srv := &nethttp.Server{
 		Handler:           web,
 		ReadHeaderTimeout: 10 * time.Second,

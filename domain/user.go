@@ -269,5 +269,5 @@ func (u User) UseRecoveryCode(digest, sessionID string) (Event, error) {
 	if found < 0 {
 		return nil, ErrCodeInvalid
 	}
-	return RecoveryCodeUsed{UserID: u.ID, Index: found, SessionID: sessionID}, nil
+	return RecoveryCodeUsed{UserID: u.ID, Index: found, Remaining: u.RecoveryCodesLeft() - 1, SessionID: sessionID}, nil
 }

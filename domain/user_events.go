@@ -97,6 +97,7 @@ type TOTPUsed struct {
 type RecoveryCodeUsed struct {
 	UserID    string `json:"userId"`
 	Index     int    `json:"index"`
+	Remaining int    `json:"remaining"` // unspent codes after this one; absolute, so readers stay idempotent
 	SessionID string `json:"sessionId"`
 }
 

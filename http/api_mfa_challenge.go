@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/authportal/authportal/commands"
@@ -25,12 +26,14 @@ func (s *Server) mfaChallengeVerify(ctx context.Context, in *codeInput) (*mfaCha
 	if p.Kind != domain.SessionMFAChallenge {
 		return nil, problemWrongSession.err("This session has no challenge to answer.")
 	}
-	// Per account as well as per IP: many addresses must not multiply the guesses.
-	if ok, _ := s.mfaLimit.allow(p.UserID); !ok {
-		return nil, problemRateLimited.err("Too many attempts. Wait a moment and try again.")
+	if err := s.checkAccountLimit(p.UserID); err != nil {
+		return nil, err
 	}
 	res, err := s.deps.AnswerMFA.Handle(ctx, commands.AnswerMFAChallenge{SessionID: p.SessionID, Code: in.Body.Code, Meta: eventMeta(ctx)})
 	if err != nil {
+		return nil, s.codeFailure(ctx, p.UserID, err)
+	}
+	if err := s.awaitModel(ctx, res.Position); err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	out := &mfaChallengeOutput{}
@@ -39,4 +42,23 @@ func (s *Server) mfaChallengeVerify(ctx context.Context, in *codeInput) (*mfaCha
 	}
 	out.Body.OK, out.Body.Redirect, out.Body.RecoveryCodesLeft = true, safeNext(in.Body.Next, "/home"), res.RecoveryCodesLeft
 	return out, nil
+}
+
+// checkAccountLimit refuses a code attempt for an account that used up its
+// failures. The budget is per account as well as per IP, so that many
+// addresses do not multiply the guesses; only failures spend it, so a user
+// signing in often is never locked out by their own successes.
+func (s *Server) checkAccountLimit(userID string) error {
+	if blocked, _ := s.mfaLimit.exhausted(userID); blocked {
+		return problemRateLimited.err("Too many attempts. Wait a moment and try again.")
+	}
+	return nil
+}
+
+// codeFailure charges a wrong or reused code to the account and maps the error.
+func (s *Server) codeFailure(ctx context.Context, userID string, err error) error {
+	if errors.Is(err, domain.ErrCodeInvalid) || errors.Is(err, domain.ErrCodeReused) {
+		s.mfaLimit.spend(userID)
+	}
+	return problemFor(ctx, s.deps.Logger, err)
 }

@@ -45,17 +45,17 @@ func (s *Server) mfaEnrollStatus(ctx context.Context, in *pendingInput) (*mfaSta
 	if err != nil {
 		return nil, err
 	}
-	state, err := s.deps.Reader.MFA(ctx, p.UserID)
-	if err != nil {
-		return nil, problemFor(ctx, s.deps.Logger, err)
-	}
 	out := &mfaStatusOutput{}
 	b := &out.Body
-	b.Enabled, b.State, b.Enforced, b.SessionKind = p.User.MFAEnabled, state.State, s.config.MFAEnforce, string(p.Kind)
-	if b.Enabled {
-		b.State = "enabled" // the access model is never behind this request's own writes
+	b.Enabled, b.Enforced, b.SessionKind, b.RecoveryCodesRemaining = p.User.MFAEnabled, s.config.MFAEnforce, string(p.Kind), p.User.RecoveryCodes
+	switch {
+	case p.User.MFAEnabled:
+		b.State = "enabled"
+	case p.User.MFAPending:
+		b.State = "pending"
+	default:
+		b.State = "none"
 	}
-	b.RecoveryCodesRemaining = state.RecoveryCodesRemaining
 	return out, nil
 }
 
@@ -82,8 +82,8 @@ func (s *Server) mfaEnrollStart(ctx context.Context, in *pendingInput) (*mfaStar
 }
 
 type codeInput struct {
-	pendingInput
-	Body struct {
+	Pending string `cookie:"authportal_mfa" doc:"Pending-MFA session"`
+	Body    struct {
 		Code string `json:"code" minLength:"6" maxLength:"32" doc:"6-digit TOTP code, or a recovery code"`
 		Next string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to"`
 	}
@@ -103,11 +103,14 @@ func (s *Server) mfaEnrollVerify(ctx context.Context, in *codeInput) (*mfaVerify
 	if err != nil {
 		return nil, err
 	}
-	if ok, _ := s.mfaLimit.allow(p.UserID); !ok {
-		return nil, problemRateLimited.err("Too many attempts. Wait a moment and try again.")
+	if err := s.checkAccountLimit(p.UserID); err != nil {
+		return nil, err
 	}
 	res, err := s.deps.VerifyTOTP.Handle(ctx, commands.VerifyTOTPEnrollment{SessionID: p.SessionID, Code: in.Body.Code, Meta: eventMeta(ctx)})
 	if err != nil {
+		return nil, s.codeFailure(ctx, p.UserID, err)
+	}
+	if err := s.awaitModel(ctx, res.Position); err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	out := &mfaVerifyOutput{}

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -17,10 +16,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if p := principal(ctx); p != nil {
 		res, err := s.deps.Logout.Handle(ctx, commands.Logout{SessionID: p.SessionID, Meta: eventMeta(ctx)})
-		if err == nil && res.Position > 0 {
-			wait, cancel := context.WithTimeout(ctx, freshnessWait)
-			err = s.deps.Access.WaitFor(wait, res.Position)
-			cancel()
+		if err == nil {
+			err = s.awaitModel(ctx, res.Position)
 		}
 		if err != nil {
 			writeErrorModel(w, r, problemFor(ctx, s.deps.Logger, err))

@@ -37,9 +37,7 @@ func (s *Server) resolve(ctx context.Context, cookie string) (*Principal, error)
 	if err != nil {
 		return nil, errNoSession
 	}
-	wait, cancel := context.WithTimeout(ctx, freshnessWait)
-	defer cancel()
-	if err := s.deps.Access.WaitFor(wait, claims.Position); err != nil {
+	if err := s.awaitModel(ctx, claims.Position); err != nil {
 		return nil, err
 	}
 	u, ok := s.deps.Access.User(claims.UserID)
@@ -74,3 +72,11 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 
 // principal returns the request's full session, or nil.
 func principal(ctx context.Context) *Principal { return metaFrom(ctx).Principal }
+
+// awaitModel waits until this node's access model reflects position, so
+// that the client's next request sees what this one did.
+func (s *Server) awaitModel(ctx context.Context, position int64) error {
+	wait, cancel := context.WithTimeout(ctx, freshnessWait)
+	defer cancel()
+	return s.deps.Access.WaitFor(wait, position)
+}

@@ -45,6 +45,34 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
+// exhausted reports whether key has no token left, without taking one:
+// with spend, it charges failures only.
+func (l *limiter) exhausted(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok || b.TokensAt(now) >= 1 {
+		return false, 0
+	}
+	r := b.ReserveN(now, 1)
+	defer r.CancelAt(now)
+	return true, r.DelayFrom(now)
+}
+
+// spend takes a token from key's bucket, even into debt.
+func (l *limiter) spend(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok {
+		b = rate.NewLimiter(rate.Every(l.every), l.burst)
+		l.buckets[key] = b
+	}
+	b.ReserveN(now, 1)
+}
+
 // sweep drops full buckets: a key idle for burst*every is back to a fresh bucket anyway.
 func (l *limiter) sweep(now time.Time) {
 	refill := l.every * time.Duration(l.burst)

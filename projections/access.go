@@ -25,6 +25,8 @@ type AccessUser struct {
 	Disabled      bool
 	Epoch         int64
 	MFAEnabled    bool
+	MFAPending    bool // an enrollment was started and not yet verified
+	RecoveryCodes int  // unspent recovery codes
 }
 
 // Authorized reports whether the user may enter protected apps.
@@ -62,14 +64,14 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 		}
 		users := map[string]AccessUser{}
 		rows, err := tx.Query(ctx, `SELECT u.id, u.username, u.email, u.provider, u.admin, u.access_granted, u.disabled, u.session_epoch,
-				coalesce(m.state = $1, false)
-			FROM users u LEFT JOIN mfa_state m ON m.user_id = u.id`, MFAStateEnabled)
+				coalesce(m.state = $1, false), coalesce(m.state = $2, false), coalesce(m.recovery_codes_remaining, 0)
+			FROM users u LEFT JOIN mfa_state m ON m.user_id = u.id`, MFAStateEnabled, MFAStatePending)
 		if err != nil {
 			return fmt.Errorf("projections: access: read users: %w", err)
 		}
 		for rows.Next() {
 			var u AccessUser
-			if err := rows.Scan(&u.ID, &u.Username, &u.Email, &u.Provider, &u.Admin, &u.AccessGranted, &u.Disabled, &u.Epoch, &u.MFAEnabled); err != nil {
+			if err := rows.Scan(&u.ID, &u.Username, &u.Email, &u.Provider, &u.Admin, &u.AccessGranted, &u.Disabled, &u.Epoch, &u.MFAEnabled, &u.MFAPending, &u.RecoveryCodes); err != nil {
 				rows.Close()
 				return fmt.Errorf("projections: access: read users: %w", err)
 			}
@@ -117,8 +119,12 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.Admin = false })
 	case domain.SessionsRevoked:
 		a.update(e.UserID, func(u *AccessUser) { u.Epoch = e.Epoch })
+	case domain.TOTPEnrollmentStarted:
+		a.update(e.UserID, func(u *AccessUser) { u.MFAPending = true })
 	case domain.TOTPEnabled:
-		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled = true })
+		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = true, false, len(e.RecoveryCodes) })
+	case domain.RecoveryCodeUsed:
+		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = e.Remaining })
 	case domain.SessionEnded:
 		// Prune drops it once the session's own token has expired.
 		a.ended[e.SessionID] = e.ExpiresAt

@@ -43,8 +43,8 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 	case domain.TOTPUsed:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET last_used_at = $2, position = $3 WHERE user_id = $1`, e.UserID, rec.RecordedAt, rec.Position)
 	case domain.RecoveryCodeUsed:
-		_, err = tx.Exec(ctx, `UPDATE `+table+` SET last_used_at = $2, recovery_codes_remaining = recovery_codes_remaining - 1, position = $3
-			WHERE user_id = $1 AND position < $3`, e.UserID, rec.RecordedAt, rec.Position)
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET last_used_at = $2, recovery_codes_remaining = $3, position = $4
+			WHERE user_id = $1`, e.UserID, rec.RecordedAt, e.Remaining, rec.Position)
 	case domain.MFAChallengeFailed:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET failed_challenges = failed_challenges + 1, position = $2 WHERE user_id = $1 AND position < $2`, e.UserID, rec.Position)
 	}

@@ -39,7 +39,7 @@ func clusterDir(t *testing.T) string {
 // test ends, so a failing test leaves no postgres running.
 func open(t *testing.T, dir string) *pgserver.Server {
 	t.Helper()
-	srv, err := pgserver.Open(t.Context(), pgserver.Config{Dir: dir, Logger: nil})
+	srv, err := pgserver.Open(t.Context(), pgserver.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authportal/authportal/eventstore/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// clock is a settable clock shared by a test and its server.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// testServer is a whole AuthPortal (the same serveOn that `serve` runs) on a
+// fresh database and a loopback port.
+type testServer struct {
+	URL   string
+	env   map[string]string
+	clock *clock
+}
+
+// startServer starts AuthPortal with env on top of test defaults.
+func startServer(t *testing.T, env map[string]string) *testServer {
+	t.Helper()
+	pool := pgtest.New(t)
+	full := map[string]string{
+		"DATABASE_URL": pgtest.ConnString(t, pool),
+		"DATA_DIR":     t.TempDir(),
+		"LOG_LEVEL":    "warn",
+	}
+	for k, v := range env {
+		full[k] = v
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	if _, ok := full["APP_BASE_URL"]; !ok {
+		full["APP_BASE_URL"] = url
+	}
+	c, err := LoadConfig(func(k string) string { return full[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	// A fixed, step-aligned start keeps TOTP steps predictable.
+	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	go func() { done <- serveOn(ctx, c, logger, ln, clk.Now) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	ts := &testServer{URL: url, env: full, clock: clk}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		res, err := http.Get(url + "/startupz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return ts
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %v", err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("server stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// cli runs an authportal command against the server's database.
+func (ts *testServer) cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), args, func(k string) string { return ts.env[k] }, strings.NewReader(stdin), &out, &errOut)
+	if err != nil {
+		return out.String(), errors.Join(err, errors.New(errOut.String()))
+	}
+	return out.String(), nil
+}
+
+// addUser creates a local account through the CLI and returns its id.
+func (ts *testServer) addUser(t *testing.T, username, password string, admin bool) string {
+	t.Helper()
+	args := []string{"user", "add", "--username", username, "--email", username + "@example.com", "--password-stdin"}
+	if admin {
+		args = append(args, "--admin")
+	}
+	out, err := ts.cli(t, password+"\n", args...)
+	if err != nil {
+		t.Fatalf("user add: %v", err)
+	}
+	return strings.TrimSpace(out)
+}
+
+// browser is an HTTP client with a cookie jar, like a browser tab.
+type browser struct {
+	t      *testing.T
+	ts     *testServer
+	client *http.Client
+	header http.Header // sent with every request
+}
+
+func (ts *testServer) browser(t *testing.T) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, ts: ts, header: http.Header{}, client: &http.Client{
+		Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", r.Status, r.Body)
+	}
+	return m
+}
+
+// problemType is the RFC 9457 type of an error response.
+func (r response) problemType(t *testing.T) string {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("Content-Type = %q, want application/problem+json (status %d, body %s)", ct, r.Status, r.Body)
+	}
+	s, _ := r.JSON(t)["type"].(string)
+	return s
+}
+
+func (b *browser) do(method, path string, body any, header http.Header) response {
+	b.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(b.t.Context(), method, b.ts.URL+path, rd)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: raw}
+}
+
+func (b *browser) get(path string) response { return b.do(http.MethodGet, path, nil, nil) }
+
+func (b *browser) post(path string, body any) response { return b.do(http.MethodPost, path, body, nil) }
+
+// login signs in and fails the test unless it got status want.
+func (b *browser) login(username, password string, want int) response {
+	b.t.Helper()
+	res := b.post("/api/auth/login", map[string]string{"username": username, "password": password})
+	if res.Status != want {
+		b.t.Fatalf("login %s: status %d, want %d: %s", username, res.Status, want, res.Body)
+	}
+	return res
+}
+
+// cookie returns the value of the named cookie the jar would send to path.
+func (b *browser) cookie(path, name string) string {
+	req, err := http.NewRequest(http.MethodGet, b.ts.URL+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, c := range b.client.Jar.Cookies(req.URL) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
