@@ -1,0 +1,34 @@
+# The two commands of README.md: `make run` and `make test`. Each installs
+# what is missing (PostgreSQL server binaries from the distribution) first.
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GO   ?= go
+
+.PHONY: run test unit e2e bench postgres-binaries build
+
+run: postgres-binaries
+	$(GO) run . serve
+
+test: postgres-binaries unit e2e
+
+unit: postgres-binaries
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+e2e: postgres-binaries
+	bash e2e/run.sh
+
+bench: postgres-binaries
+	$(GO) test -run '^$$' -bench . -benchtime 3000x ./eventstore/
+
+build:
+	$(GO) build -trimpath -o authportal .
+
+# The embedded database runs the machine's PostgreSQL binaries: on PATH or
+# under /usr/lib/postgresql/*/bin (Debian, Ubuntu).
+postgres-binaries:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		echo "Installing the PostgreSQL server binaries (apt-get install postgresql)..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
