@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -42,7 +43,13 @@ var (
 type Hasher struct {
 	params Params
 	slots  chan struct{}
-	dummy  string // a real hash to verify against when no account matched
+
+	// dummy is a real hash to verify against when no account matched. It is
+	// made on first use, not at start: an argon2id run holds Params.Memory,
+	// which an idle server has no reason to keep.
+	dummyOnce sync.Once
+	dummy     string
+	dummyErr  error
 }
 
 // NewHasher returns a hasher allowing concurrent hashes at once.
@@ -50,13 +57,7 @@ func NewHasher(params Params, concurrent int) (*Hasher, error) {
 	if concurrent < 1 {
 		return nil, errors.New("local: concurrency must be at least 1")
 	}
-	h := &Hasher{params: params, slots: make(chan struct{}, concurrent)}
-	dummy, err := h.Hash(context.Background(), "dummy password to spend the same time on unknown users")
-	if err != nil {
-		return nil, err
-	}
-	h.dummy = dummy
-	return h, nil
+	return &Hasher{params: params, slots: make(chan struct{}, concurrent)}, nil
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
@@ -111,6 +112,12 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 // VerifyNobody spends the time of one Verify and reports false, so that a
 // login for a name with no account takes as long as a wrong password.
 func (h *Hasher) VerifyNobody(ctx context.Context, password string) error {
+	h.dummyOnce.Do(func() {
+		h.dummy, h.dummyErr = h.Hash(context.WithoutCancel(ctx), "dummy password to spend the same time on unknown users")
+	})
+	if h.dummyErr != nil {
+		return h.dummyErr
+	}
 	_, err := h.Verify(ctx, h.dummy, password)
 	return err
 }

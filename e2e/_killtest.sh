@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Browser end-to-end test of AuthPortal's sign-in pages.
+#
+# Builds the server, runs it on a free loopback port with a fresh DATA_DIR
+# (the embedded PostgreSQL, no DATABASE_URL), creates a user with the CLI,
+# drives Debian's Chromium through the pages with Playwright (node --test),
+# then stops the server and checks that its PostgreSQL went with it.
+# Installs Chromium (and the PostgreSQL server binaries) with apt-get when
+# they are missing and this runs as root. Exit status: the tests'.
+set -euo pipefail
+
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$e2e_dir/.." && pwd)
+chromium=/usr/bin/chromium
+e2e_user=e2e
+e2e_password='correct horse battery'
+startup_timeout=60 # seconds for GET /startupz to answer 200
+stop_timeout=30    # seconds for the server to exit after SIGTERM
+
+say() { printf 'e2e: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+started=$SECONDS
+
+# --- tools --------------------------------------------------------------
+
+command -v go >/dev/null || die "go is not on PATH: install Go (see go.mod) first"
+command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are not on PATH: install Node.js 20 or later with npm"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "Node.js $(node --version) is too old: playwright-core needs Node.js 20 or later"
+
+have_postgres() {
+	if command -v initdb >/dev/null && command -v pg_ctl >/dev/null && command -v postgres >/dev/null; then
+		return 0
+	fi
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[[ -x $d/initdb && -x $d/pg_ctl && -x $d/postgres ]] && return 0
+	done
+	return 1
+}
+
+missing=()
+[[ -x $chromium ]] || missing+=(chromium)
+have_postgres || missing+=(postgresql)
+if ((${#missing[@]})); then
+	if [[ $(id -u) -ne 0 ]]; then
+		die "missing ${missing[*]} ($chromium / PostgreSQL server binaries) and not root: run 'apt-get install -y ${missing[*]}' as root, then again"
+	fi
+	say "installing ${missing[*]} with apt-get"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	[[ -x $chromium ]] || die "apt-get install chromium did not give $chromium"
+	have_postgres || die "apt-get install postgresql did not give initdb, pg_ctl and postgres"
+fi
+
+# --- node modules: npm ci when missing or not from the current lock file -
+
+lock_stamp() { cat "$e2e_dir/package.json" "$e2e_dir/package-lock.json" | sha256sum | cut -d' ' -f1; }
+stamp_file=$e2e_dir/node_modules/.e2e-lock-stamp
+if [[ ! -d $e2e_dir/node_modules/playwright-core || ! -f $stamp_file || $(cat "$stamp_file") != "$(lock_stamp)" ]]; then
+	say "npm ci"
+	(cd "$e2e_dir" && npm ci --no-audit --no-fund --loglevel=error)
+	lock_stamp >"$stamp_file"
+fi
+
+# --- server -------------------------------------------------------------
+
+# Under /tmp, 0711: when root, the server runs the cluster as the postgres
+# user, which must be able to reach DATA_DIR/postgres.
+tmp=$(mktemp -d /tmp/authportal-e2e.XXXXXX)
+chmod 0711 "$tmp"
+tmp=$(cd "$tmp" && pwd -P) # canonical, as /proc/*/cwd shows it
+data_dir=$tmp/data
+mkdir -m 0711 "$data_dir"
+server_log=$tmp/server.log
+server_pid=
+
+# postgres_pids lists the processes running inside DATA_DIR: every
+# PostgreSQL process (postmaster and backends) has its data directory
+# (DATA_DIR/postgres/...) as working directory. Reads /proc, so it needs no
+# procps.
+postgres_pids() {
+	local p cwd
+	for p in /proc/[0-9]*; do
+		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+		[[ $cwd == "$data_dir" || $cwd == "$data_dir"/* ]] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+cleanup() {
+	local status=$? ok=1 i pids
+	trap - EXIT INT TERM
+	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -KILL "$server_pid" 2>/dev/null || true
+		for ((i = 0; i < stop_timeout * 10; i++)); do
+			kill -0 "$server_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$server_pid" 2>/dev/null; then
+			say "FAIL: the server (pid $server_pid) did not exit within ${stop_timeout}s of SIGTERM; killing it"
+			kill -KILL "$server_pid" 2>/dev/null || true
+			ok=0
+		fi
+		local server_status=0
+		wait "$server_pid" 2>/dev/null || server_status=$?
+		if ((server_status != 0)); then
+			say "FAIL: the server exited with status $server_status after SIGTERM"
+			ok=0
+		fi
+	fi
+	# The server stops its embedded PostgreSQL on shutdown: nothing may be
+	# left running in the data directory (allow a moment for backends).
+	for ((i = 0; i < 50; i++)); do
+		pids=$(postgres_pids)
+		[[ -z $pids ]] && break
+		sleep 0.1
+	done
+	if [[ -n $pids ]]; then
+		say "FAIL: PostgreSQL processes still running in $data_dir after the server stopped (killing them):"
+		local p
+		for p in $pids; do
+			say "  $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+		done
+		kill -KILL $pids 2>/dev/null || true
+		ok=0
+	fi
+	if [[ -s $server_log ]]; then
+		mkdir -p "$e2e_dir/artifacts"
+		cp "$server_log" "$e2e_dir/artifacts/server.log"
+		if ((status != 0 || ok == 0)); then
+			say "server log (last 40 lines; all of it in e2e/artifacts/server.log):"
+			tail -n 40 "$server_log" >&2
+		fi
+	fi
+	rm -rf "$tmp"
+	if ((status == 0 && ok == 0)); then
+		status=1
+	fi
+	say "done in $((SECONDS - started))s, exit status $status"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "go build"
+(cd "$repo" && go build -o "$tmp/authportal" .)
+
+port=$(node -e '
+	const s = require("node:net").createServer();
+	s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+base_url=http://127.0.0.1:$port
+
+# A clean environment: nothing of the caller's configuration (DATABASE_URL,
+# MFA_ENFORCE, …) leaks into the server under test.
+server_env=(env -i "PATH=$PATH" "HOME=${HOME:-/root}" "DATA_DIR=$data_dir")
+say "starting the server on $base_url (DATA_DIR=$data_dir)"
+"${server_env[@]}" "LISTEN_ADDR=127.0.0.1:$port" "APP_BASE_URL=$base_url" \
+	"$tmp/authportal" serve >"$server_log" 2>&1 </dev/null &
+server_pid=$!
+
+http_status() {
+	node -e '
+		fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
+			.then((r) => console.log(r.status), () => console.log(0));' "$1"
+}
+deadline=$((SECONDS + startup_timeout))
+until [[ $(http_status "$base_url/startupz") == 200 ]]; do
+	kill -0 "$server_pid" 2>/dev/null || {
+		wait "$server_pid" || true
+		server_pid=
+		die "the server exited during start-up"
+	}
+	((SECONDS < deadline)) || die "GET /startupz did not answer 200 within ${startup_timeout}s"
+	sleep 0.5
+done
+say "server started in $((SECONDS - deadline + startup_timeout))s"
+
+say "creating user $e2e_user with the CLI"
+printf '%s\n' "$e2e_password" |
+	"${server_env[@]}" "$tmp/authportal" user add --username "$e2e_user" --email e2e@example.com --password-stdin >/dev/null
+
+say "node --test"
+set +e
+(cd "$repo" && E2E_BASE_URL=$base_url E2E_USERNAME=$e2e_user E2E_PASSWORD=$e2e_password \
+	E2E_CHROMIUM=$chromium node --test e2e/)
+test_status=$?
+set -e
+exit "$test_status"
