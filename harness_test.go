@@ -44,6 +44,7 @@ type testServer struct {
 	URL   string
 	env   map[string]string
 	clock *clock
+	stop  func() error // shuts the server down gracefully; safe to call twice
 }
 
 // startServer starts AuthPortal with env on top of test defaults.
@@ -79,13 +80,16 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	go func() { done <- serveOn(ctx, c, logger, ln, clk.Now) }()
-	t.Cleanup(func() {
+	stop := sync.OnceValue(func() error {
 		cancel()
-		if err := <-done; err != nil {
+		return <-done
+	})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	ts := &testServer{URL: url, env: full, clock: clk}
+	ts := &testServer{URL: url, env: full, clock: clk, stop: stop}
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		res, err := http.Get(url + "/startupz")
 		if err == nil {

@@ -1,6 +1,10 @@
 package commands
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/authportal/authportal/eventstore"
+)
 
 var (
 	// ErrInvalidCredentials is returned by Login for any first-factor failure:
@@ -10,4 +14,7 @@ var (
 	// ErrTooManyConflicts is returned when a stream kept changing under a
 	// command through every retry.
 	ErrTooManyConflicts = errors.New("commands: too many concurrent changes")
+	// ErrUnavailable is returned when the log could not be reached; nothing
+	// was written and the request may be retried.
+	ErrUnavailable = eventstore.ErrUnavailable
 )

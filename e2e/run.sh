@@ -39,17 +39,17 @@ have_postgres() {
 	return 1
 }
 
-missing=()
-[[ -x $chromium ]] || missing+=(chromium)
-have_postgres || missing+=(postgresql)
+missing=() what=()
+[[ -x $chromium ]] || { missing+=(chromium); what+=("$chromium"); }
+have_postgres || { missing+=(postgresql); what+=("PostgreSQL's initdb, pg_ctl and postgres"); }
 if ((${#missing[@]})); then
 	if [[ $(id -u) -ne 0 ]]; then
-		die "missing ${missing[*]} ($chromium / PostgreSQL server binaries) and not root: run 'apt-get install -y ${missing[*]}' as root, then again"
+		die "$(IFS=,; echo "${what[*]}" | sed 's/,/ and /') missing, and only root can install: run 'apt-get install -y ${missing[*]}' as root"
 	fi
 	say "installing ${missing[*]} with apt-get"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt-get install -y -qq "${missing[@]}" >/dev/null
 	[[ -x $chromium ]] || die "apt-get install chromium did not give $chromium"
 	have_postgres || die "apt-get install postgresql did not give initdb, pg_ctl and postgres"
 fi
@@ -81,12 +81,8 @@ server_pid=
 # (DATA_DIR/postgres/...) as working directory. Reads /proc, so it needs no
 # procps.
 postgres_pids() {
-	local p cwd
-	for p in /proc/[0-9]*; do
-		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-		[[ $cwd == "$data_dir" || $cwd == "$data_dir"/* ]] && echo "${p#/proc/}"
-	done
-	return 0
+	find /proc -mindepth 2 -maxdepth 2 -name cwd \( -lname "$data_dir" -o -lname "$data_dir/*" \) 2>/dev/null |
+		cut -d/ -f3 || true
 }
 
 cleanup() {
@@ -121,7 +117,7 @@ cleanup() {
 		say "FAIL: PostgreSQL processes still running in $data_dir after the server stopped (killing them):"
 		local p
 		for p in $pids; do
-			say "  $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+			say "  $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | sed 's/ *$//')"
 		done
 		kill -KILL $pids 2>/dev/null || true
 		ok=0

@@ -150,7 +150,7 @@ func (s *Store) Append(ctx context.Context, meta domain.Metadata, appends ...App
 		if errors.Is(err, ErrVersionConflict) {
 			return Result{}, err
 		}
-		return Result{}, fmt.Errorf("eventstore: append: %w", err)
+		return Result{}, fmt.Errorf("eventstore: append: %w", classify(err))
 	}
 	s.headMoved(res.LastPosition)
 	return res, nil

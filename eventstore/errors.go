@@ -3,6 +3,12 @@ package eventstore
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 var (
@@ -37,3 +43,32 @@ func (e *ChainError) Error() string {
 }
 
 func (e *ChainError) Unwrap() error { return ErrChainBroken }
+
+// ErrUnavailable marks a failure to reach the database (a restart, a cut
+// connection, a timeout) as opposed to a bad request: callers answer
+// "try again", and nothing was written.
+var ErrUnavailable = errors.New("eventstore: database unavailable")
+
+// classify wraps connection-level failures so that they match ErrUnavailable
+// while keeping the cause.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pgErr):
+		// Class 08 (connection exception) and 57 (operator intervention:
+		// shutdown, terminated backends).
+		if !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57") {
+			return err
+		}
+	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.Timeout(err), pgconn.SafeToRetry(err),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}

@@ -37,11 +37,11 @@ func (s *Store) ReadRaw(ctx context.Context, after int64, limit int, stream stri
 		rows, err = s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $3 AND position > $1 ORDER BY position LIMIT $2`, after, limit, stream)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: read after %d: %w", after, err)
+		return nil, fmt.Errorf("eventstore: read after %d: %w", after, classify(err))
 	}
 	out, err := scanRaw(rows)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: read after %d: %w", after, err)
+		return nil, fmt.Errorf("eventstore: read after %d: %w", after, classify(err))
 	}
 	return out, nil
 }
@@ -87,11 +87,11 @@ func (s *Store) decodeAll(raws []RawEvent) ([]domain.Recorded, error) {
 func (s *Store) ReadStream(ctx context.Context, streamID string) ([]domain.Recorded, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $1 ORDER BY stream_version`, streamID)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, err)
+		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, classify(err))
 	}
 	raws, err := scanRaw(rows)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, err)
+		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, classify(err))
 	}
 	return s.decodeAll(raws)
 }

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestProbesAndAPIDescription(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	b := ts.browser(t)
+	for _, path := range []string{"/healthz", "/startupz", "/readyz"} {
+		if res := b.get(path); res.Status != http.StatusOK {
+			t.Errorf("%s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	spec := b.get("/openapi.json")
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(spec.Body, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	for _, p := range []string{"/api/auth/login", "/whoami", "/me", "/mfa/enroll/start", "/mfa/enroll/verify", "/mfa/challenge/verify", "/mfa/enroll/status"} {
+		if doc.Paths[p] == nil {
+			t.Errorf("openapi.json lacks %s", p)
+		}
+	}
+	if strings.Contains(string(spec.Body), "$schema") {
+		t.Error("responses carry huma's $schema member")
+	}
+	docs := b.get("/docs")
+	if docs.Status != http.StatusOK || !strings.Contains(string(docs.Body), "/static/docs/swagger-ui-bundle.js") || strings.Contains(string(docs.Body), "https://") {
+		t.Errorf("/docs must load its UI from this server only: %d", docs.Status)
+	}
+	if res := b.get("/static/docs/swagger-ui-bundle.js"); res.Status != http.StatusOK || len(res.Body) < 100_000 {
+		t.Errorf("embedded Swagger UI: %d, %d bytes", res.Status, len(res.Body))
+	}
+	if res := b.post("/api/auth/login", map[string]any{"username": "x", "password": "y", "admin": true}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown field: %d, want 422", res.Status)
+	}
+}
+
+// In-flight requests finish when the server is asked to stop, and what they
+// did is in the log.
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "pat", "correct horse battery", false)
+	b := ts.browser(t)
+
+	status := make(chan int, 1)
+	go func() {
+		// argon2id makes a login take tens of milliseconds: long enough to be in flight.
+		res := b.post("/api/auth/login", map[string]string{"username": "pat", "password": "correct horse battery"})
+		status <- res.Status
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := ts.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if got := <-status; got != http.StatusOK {
+		t.Fatalf("in-flight login got %d, want 200", got)
+	}
+	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var started, succeeded int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE event_type = 'session.started'),
+		count(*) FILTER (WHERE event_type = 'user.login_succeeded') FROM events`).Scan(&started, &succeeded); err != nil {
+		t.Fatal(err)
+	}
+	if started != 1 || succeeded != 1 {
+		t.Errorf("log holds %d session.started and %d login_succeeded, want 1 and 1", started, succeeded)
+	}
+}
+
+// Every connection the server holds is cut, as when PostgreSQL restarts:
+// requests fail at most briefly, then work again, and the read side
+// (LISTEN and the projection tails) resumes without losing an event.
+func TestSurvivesLosingItsDatabaseConnections(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "quinn", "correct horse battery", true)
+
+	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var killed int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()) t`).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no server connections to cut")
+	}
+
+	b := ts.browser(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res := b.post("/api/auth/login", map[string]string{"username": "quinn", "password": "correct horse battery"})
+		if res.Status == http.StatusOK {
+			break
+		}
+		if res.Status != http.StatusServiceUnavailable || res.problemType(t) != "urn:authportal:problem:unavailable" {
+			t.Errorf("login while the database is away: %d %s, want 503 unavailable", res.Status, res.Body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("login never recovered: %d %s", res.Status, res.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The whoami answer needs the access model to have followed the log past the login.
+	if who := b.get("/whoami").JSON(t); who["authenticated"] != true || who["admin"] != true {
+		t.Errorf("whoami after reconnect = %v", who)
+	}
+	for {
+		out, err := ts.cli(t, "", "projections", "status")
+		if err == nil && !strings.Contains(out, "false") && lagsAreZero(out) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not resume: %s %v", out, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func lagsAreZero(status string) bool {
+	lines := strings.Split(strings.TrimSpace(status), "\n")
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) < 4 || f[3] != "0" {
+			return false
+		}
+	}
+	return len(lines) > 1
+}
