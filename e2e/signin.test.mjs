@@ -39,7 +39,6 @@ const pageErrors = [];     // uncaught exceptions in page scripts
 // deliberate failure, for the endpoint that step posts to, is expected.
 // (Counted rather than timed: console events arrive asynchronously.)
 const expectedFailedFetches = new Map(); // absolute URL -> how many are still allowed
-let faviconMissing = false;
 
 before(async () => {
   if (skip) return;
@@ -61,13 +60,6 @@ before(async () => {
     if (msg.type() !== 'error') return;
     const where = msg.location()?.url || '';
     const text = msg.text();
-    // The portal serves no /favicon.ico, and Chromium logs the 404 of its
-    // automatic request for one. Tolerated (and reported as a diagnostic):
-    // it is the browser's request, not the page's.
-    if (where === url('/favicon.ico') && /status of 404\b/.test(text)) {
-      faviconMissing = true;
-      return;
-    }
     const allowed = expectedFailedFetches.get(where) || 0;
     if (allowed > 0 && /^Failed to load resource: the server responded with a status of 4\d\d\b/.test(text)) {
       expectedFailedFetches.set(where, allowed - 1);
@@ -226,7 +218,6 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
   });
 
   await t.test('no console errors, page errors or foreign requests', (st) => {
-    if (faviconMissing) st.diagnostic('known: GET /favicon.ico answers 404 (Chromium logs it as a console error; tolerated)');
     assert.deepEqual(pageErrors, [], 'uncaught exceptions in page scripts');
     assert.deepEqual(consoleErrors, [], 'console errors');
     const foreign = requests.filter((r) => !r.startsWith('data:') && new URL(r).origin !== origin);
