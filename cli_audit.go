@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -59,12 +58,7 @@ func auditCommand(ctx context.Context, c Config, logger *slog.Logger, args []str
 					return err
 				}
 				for _, e := range batch {
-					line := exportedEvent{
-						Position: e.Position, StreamID: e.StreamID, StreamVersion: e.StreamVersion, Type: e.Type,
-						SchemaVersion: e.SchemaVersion, Data: e.Data, Metadata: e.Metadata,
-						RecordedAt: e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000Z"), Hash: hex.EncodeToString(e.Hash),
-					}
-					if err := enc.Encode(line); err != nil {
+					if err := enc.Encode(e); err != nil {
 						return err
 					}
 					after = e.Position
@@ -76,17 +70,4 @@ func auditCommand(ctx context.Context, c Config, logger *slog.Logger, args []str
 		})
 	}
 	return exitError{2, fmt.Errorf("audit: unknown subcommand %q", args[0])}
-}
-
-// exportedEvent is one line of `audit export`.
-type exportedEvent struct {
-	Position      int64           `json:"position"`
-	StreamID      string          `json:"streamId"`
-	StreamVersion int64           `json:"streamVersion"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schemaVersion"`
-	Data          json.RawMessage `json:"data"`
-	Metadata      json.RawMessage `json:"metadata"`
-	RecordedAt    string          `json:"recordedAt"`
-	Hash          string          `json:"hash"`
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -14,15 +15,33 @@ var genesis = make([]byte, sha256.Size)
 
 // RawEvent is a row of the log exactly as stored, undecoded.
 type RawEvent struct {
-	Position      int64           `json:"position"`
-	StreamID      string          `json:"streamId"`
-	StreamVersion int64           `json:"streamVersion"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schemaVersion"`
-	Data          json.RawMessage `json:"data"`
-	Metadata      json.RawMessage `json:"metadata"`
-	RecordedAt    time.Time       `json:"recordedAt"`
-	Hash          []byte          `json:"hash"`
+	Position      int64
+	StreamID      string
+	StreamVersion int64
+	Type          string
+	SchemaVersion int
+	Data          json.RawMessage
+	Metadata      json.RawMessage
+	RecordedAt    time.Time
+	Hash          []byte
+}
+
+// MarshalJSON writes the row as `audit export` does: every field the hash
+// covers, the time at the precision hashed and the hash in hex, so that an
+// auditor can recompute the chain from the export alone.
+func (e RawEvent) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Position      int64           `json:"position"`
+		StreamID      string          `json:"streamId"`
+		StreamVersion int64           `json:"streamVersion"`
+		Type          string          `json:"type"`
+		SchemaVersion int             `json:"schemaVersion"`
+		Data          json.RawMessage `json:"data"`
+		Metadata      json.RawMessage `json:"metadata"`
+		RecordedAt    string          `json:"recordedAt"`
+		Hash          string          `json:"hash"`
+	}{e.Position, e.StreamID, e.StreamVersion, e.Type, e.SchemaVersion, e.Data, e.Metadata,
+		e.RecordedAt.UTC().Format(recordedAtLayout), hex.EncodeToString(e.Hash)})
 }
 
 // chainHash is sha256(prev || canonical row). The row is written as

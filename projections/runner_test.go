@@ -575,17 +575,18 @@ func (c *crashing) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, r
 func TestRunnerStoppedBeforeCommitEqualsRebuild(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		first int64            // events in the log before the runner starts
-		last  int64            // events in the log at the end
-		at    map[string]int64 // where each projection crashes
+		name   string
+		first  int64            // events in the log before the runner starts
+		follow bool             // wait until caught up before appending the rest
+		last   int64            // events in the log at the end
+		at     map[string]int64 // where each projection crashes
 	}{
 		{
 			name: "during catch-up", first: 260, last: 300,
 			at: map[string]int64{projections.UsersName: 97, projections.SessionsName: 131, projections.MFAName: 163},
 		},
 		{
-			name: "while following", first: 120, last: 260,
+			name: "while following", first: 120, follow: true, last: 260,
 			at: map[string]int64{projections.UsersName: 170, projections.SessionsName: 190, projections.MFAName: 210},
 		},
 	}
@@ -608,6 +609,9 @@ func TestRunnerStoppedBeforeCommitEqualsRebuild(t *testing.T) {
 					StandbyInterval: 100 * time.Millisecond,
 				})
 				crashes, stops = append(crashes, c), append(stops, stopped)
+			}
+			if tt.follow {
+				waitCaughtUp(t, pool, store, allNames...)
 			}
 			w.run(tt.last) // appended while the runners catch up, follow or crash
 			for i, c := range crashes {
