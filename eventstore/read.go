@@ -26,15 +26,24 @@ func scanRaw(rows pgx.Rows) ([]RawEvent, error) {
 	return out, rows.Err()
 }
 
+// Querier is what reads run on: the pool, or a caller's transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // ReadRaw returns up to limit stored rows after position after, in order;
 // when stream is not empty, only that stream's.
 func (s *Store) ReadRaw(ctx context.Context, after int64, limit int, stream string) ([]RawEvent, error) {
+	return s.readRaw(ctx, s.pool, after, limit, stream)
+}
+
+func (s *Store) readRaw(ctx context.Context, q Querier, after int64, limit int, stream string) ([]RawEvent, error) {
 	var rows pgx.Rows
 	var err error
 	if stream == "" {
-		rows, err = s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`, after, limit)
+		rows, err = q.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`, after, limit)
 	} else {
-		rows, err = s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $3 AND position > $1 ORDER BY position LIMIT $2`, after, limit, stream)
+		rows, err = q.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $3 AND position > $1 ORDER BY position LIMIT $2`, after, limit, stream)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read after %d: %w", after, classify(err))
@@ -64,7 +73,14 @@ func (s *Store) Decode(raw RawEvent) (domain.Recorded, error) {
 
 // ReadAll returns up to limit decoded events after position after.
 func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]domain.Recorded, error) {
-	raws, err := s.ReadRaw(ctx, after, limit, "")
+	return s.ReadAllIn(ctx, s.pool, after, limit)
+}
+
+// ReadAllIn is ReadAll on q, typically a transaction the caller holds: a
+// caller that reads while holding a transaction must not wait for a second
+// pooled connection, or enough such callers exhaust the pool and deadlock.
+func (s *Store) ReadAllIn(ctx context.Context, q Querier, after int64, limit int) ([]domain.Recorded, error) {
+	raws, err := s.readRaw(ctx, q, after, limit, "")
 	if err != nil {
 		return nil, err
 	}

@@ -32,44 +32,51 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 		}
 	}
 	handled := handles(p)
-	replay := func(tx pgx.Tx, after int64) (int64, error) {
-		for {
-			batch, err := store.ReadAll(ctx, after, batchSize)
+	// replay applies the log after position after into the shadow tables,
+	// reading on tx itself (see eventstore.ReadAllIn), until the head or,
+	// with maxBatches > 0, that many batches.
+	replay := func(tx pgx.Tx, after int64, maxBatches int) (next int64, done bool, err error) {
+		for n := 0; maxBatches == 0 || n < maxBatches; n++ {
+			batch, err := store.ReadAllIn(ctx, tx, after, batchSize)
 			if err != nil {
-				return after, err
+				return after, false, err
 			}
 			for _, rec := range batch {
 				if handled[rec.Type] {
 					if err := p.Apply(ctx, tx, shadow, rec); err != nil {
-						return after, fmt.Errorf("apply %s at %d: %w", rec.Type, rec.Position, err)
+						return after, false, fmt.Errorf("apply %s at %d: %w", rec.Type, rec.Position, err)
 					}
 				}
 				after = rec.Position
 			}
 			if len(batch) < batchSize {
-				return after, nil
+				return after, true, nil
 			}
+		}
+		return after, false, nil
+	}
+
+	// Most of the log, outside the swap and a batch per transaction, so the
+	// live runner is not held up and no transaction grows with the log.
+	var pos int64
+	for done := false; !done; {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			var err error
+			pos, done, err = replay(tx, pos, 1)
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("projections: rebuild %s: %w", p.Name(), err)
 		}
 	}
 
-	// Most of the log, outside the swap, so the live runner is not held up.
-	var pos int64
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var err error
-		pos, err = replay(tx, 0)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("projections: rebuild %s: %w", p.Name(), err)
-	}
-
 	// The swap: the rest of the log, then the new tables take the old names.
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()); err != nil {
 			return err
 		}
 		var err error
-		if pos, err = replay(tx, pos); err != nil {
+		if pos, _, err = replay(tx, pos, 0); err != nil {
 			return err
 		}
 		for _, name := range p.Tables() {
