@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -599,7 +598,7 @@ func TestExpectedVersionString(t *testing.T) {
 	}{
 		{name: "any", v: eventstore.Any, want: "any"},
 		{name: "no stream", v: eventstore.NoStream, want: "no stream"},
-		{name: "exactly", v: eventstore.Exactly(42), want: strconv.Itoa(42)},
+		{name: "exactly", v: eventstore.Exactly(42), want: "42"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -663,6 +663,17 @@ func TestRunnerStoppedBeforeCommitEqualsRebuild(t *testing.T) {
 	}
 }
 
+// counting is a projection that counts the events it applies.
+type counting struct {
+	projections.Projection
+	applied *atomic.Int64
+}
+
+func (c counting) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, rec domain.Recorded) error {
+	c.applied.Add(1)
+	return c.Projection.Apply(ctx, tx, t, rec)
+}
+
 // leaders returns, for each projection, the application names of the
 // sessions holding its leader lock.
 func leaders(t testing.TB, pool *pgxpool.Pool) map[string][]string {
@@ -691,16 +702,22 @@ func TestRunnerStandbyTakesOver(t *testing.T) {
 	w := newWorld(t, writer)
 	w.run(80)
 
-	// Two nodes, each with its own pool, store and notifications.
+	// Two nodes, each with its own pool, store and notifications, each
+	// counting the events it applies.
 	nodes := map[string]*pgxpool.Pool{}
+	applied := map[string]*atomic.Int64{"node-a": {}, "node-b": {}}
 	var stopA context.CancelFunc
 	var stoppedA <-chan struct{}
 	var wg sync.WaitGroup
 	for _, name := range []string{"node-a", "node-b"} {
 		node, store := newNode(t, pool, name)
 		nodes[name] = node
+		var counted []projections.Projection
+		for _, p := range projections.All() {
+			counted = append(counted, counting{Projection: p, applied: applied[name]})
+		}
 		ctx, cancel, stopped := startRunner(t, projections.RunnerConfig{
-			Pool: node, Store: store, Projections: projections.All(), StandbyInterval: standby,
+			Pool: node, Store: store, Projections: counted, StandbyInterval: standby,
 		})
 		wg.Go(func() { store.Listen(ctx) })
 		if name == "node-a" {
@@ -723,6 +740,9 @@ func TestRunnerStandbyTakesOver(t *testing.T) {
 		}
 	}
 	waitCaughtUp(t, pool, writer, allNames...)
+	if a, b := applied["node-a"].Load(), applied["node-b"].Load(); a == 0 || b != 0 {
+		t.Fatalf("events applied while node-a leads: got %d by node-a and %d by node-b, want some and none", a, b)
+	}
 
 	// node-a dies.
 	stopA()
@@ -743,9 +763,13 @@ func TestRunnerStandbyTakesOver(t *testing.T) {
 	id := w.register(true)
 	w.login(id)
 	w.enroll(id, true)
+	before := applied["node-a"].Load()
 	w.run(head(t, writer) + 30)
 	waitCaughtUp(t, pool, writer, allNames...)
 	checkTables(t, pool, writer)
+	if a, b := applied["node-a"].Load(), applied["node-b"].Load(); a != before || b == 0 {
+		t.Errorf("events applied after node-a stopped: got %d more by node-a and %d by node-b, want none and some", a-before, b)
+	}
 }
 
 func equalLeaders(got, want map[string][]string) bool {
@@ -755,4 +779,49 @@ func equalLeaders(got, want map[string][]string) bool {
 		}
 	}
 	return true
+}
+
+// TestRebuildWhileRunnerFollows rebuilds every projection while its runner
+// keeps following and events keep arriving, as Rebuild allows.
+func TestRebuildWhileRunnerFollows(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	store := eventstore.New(pool, domain.Events(), discard)
+	w := newWorld(t, store)
+	w.run(150)
+	startRunner(t, projections.RunnerConfig{
+		Pool: pool, Store: store, Projections: projections.All(), BatchSize: 40, StandbyInterval: 100 * time.Millisecond,
+	})
+	waitCaughtUp(t, pool, store, allNames...)
+
+	// The rebuilds run in the background while this goroutine keeps the
+	// users busy.
+	rebuilt := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, p := range projections.All() {
+		wg.Go(func() {
+			for range 3 {
+				if _, err := projections.Rebuild(t.Context(), pool, store, p, 20); err != nil {
+					t.Errorf("rebuild %s: %v", p.Name(), err)
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(rebuilt)
+	}()
+	during := head(t, store)
+	for waiting := true; waiting; {
+		select {
+		case <-rebuilt:
+			waiting = false
+		default:
+			w.run(head(t, store) + 1)
+		}
+	}
+	t.Logf("%d events appended during the rebuilds", head(t, store)-during)
+	w.run(head(t, store) + 10) // after the swap, the runner writes to the new tables
+	waitCaughtUp(t, pool, store, allNames...)
+	checkTables(t, pool, store)
 }
