@@ -1,11 +1,13 @@
 package eventstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/authportal/authportal/domain"
+	gojson "github.com/goccy/go-json"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -57,14 +59,29 @@ func (s *Store) readRaw(ctx context.Context, q Querier, after int64, limit int, 
 
 // Decode turns a stored row into a recorded event at its current schema.
 func (s *Store) Decode(raw RawEvent) (domain.Recorded, error) {
+	return s.decode(raw, &metaCache{})
+}
+
+// metaCache remembers the last metadata decoded: every event of one append
+// carries the same metadata, so a reader in position order decodes it once.
+type metaCache struct {
+	raw  []byte
+	meta domain.Metadata
+}
+
+func (s *Store) decode(raw RawEvent, cache *metaCache) (domain.Recorded, error) {
 	e, err := s.registry.Decode(raw.Type, raw.SchemaVersion, raw.Data)
 	if err != nil {
 		return domain.Recorded{}, fmt.Errorf("eventstore: position %d: %w", raw.Position, err)
 	}
-	var meta domain.Metadata
-	if err := json.Unmarshal(raw.Metadata, &meta); err != nil {
-		return domain.Recorded{}, fmt.Errorf("eventstore: position %d: metadata: %w", raw.Position, err)
+	if cache.raw == nil || !bytes.Equal(cache.raw, raw.Metadata) {
+		var meta domain.Metadata
+		if err := gojson.Unmarshal(raw.Metadata, &meta); err != nil { // see domain.strictUnmarshal on why goccy
+			return domain.Recorded{}, fmt.Errorf("eventstore: position %d: metadata: %w", raw.Position, err)
+		}
+		cache.raw, cache.meta = raw.Metadata, meta
 	}
+	meta := cache.meta
 	return domain.Recorded{
 		Position: raw.Position, StreamID: raw.StreamID, StreamVersion: raw.StreamVersion,
 		Type: raw.Type, SchemaVersion: raw.SchemaVersion, Event: e, Metadata: meta, RecordedAt: raw.RecordedAt,
@@ -89,8 +106,9 @@ func (s *Store) ReadAllIn(ctx context.Context, q Querier, after int64, limit int
 
 func (s *Store) decodeAll(raws []RawEvent) ([]domain.Recorded, error) {
 	out := make([]domain.Recorded, len(raws))
+	cache := &metaCache{}
 	for i, raw := range raws {
-		rec, err := s.Decode(raw)
+		rec, err := s.decode(raw, cache)
 		if err != nil {
 			return nil, err
 		}
@@ -128,4 +146,73 @@ func (s *Store) Load(ctx context.Context, streamID string) ([]domain.Event, int6
 		version = recs[n-1].StreamVersion
 	}
 	return events, version, nil
+}
+
+// Replay streams every event after position after, in order, to fn, in one
+// query. Rows are scanned on one goroutine and decoded and folded on the
+// caller's, so the two overlap (and the database sends rows meanwhile). It
+// is for read-only folds (audits, in-memory models, benchmarks); fn must
+// not use the store. fn's error stops it.
+func (s *Store) Replay(ctx context.Context, after int64, fn func(domain.Recorded) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	const chunk = 256
+	chunks := make(chan []RawEvent, 4)
+	scanErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		scanErr <- s.scanAll(ctx, after, chunk, chunks)
+	}()
+	cache := &metaCache{}
+	for batch := range chunks {
+		for _, raw := range batch {
+			rec, err := s.decode(raw, cache)
+			if err == nil {
+				err = fn(rec)
+			}
+			if err != nil {
+				cancel()
+				for range chunks { // let the scanner finish and close
+				}
+				return err
+			}
+		}
+	}
+	return <-scanErr
+}
+
+// scanAll sends the rows after position after to out, size at a time.
+func (s *Store) scanAll(ctx context.Context, after int64, size int, out chan<- []RawEvent) error {
+	rows, err := s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE position > $1 ORDER BY position`, after)
+	if err != nil {
+		return fmt.Errorf("eventstore: replay after %d: %w", after, classify(err))
+	}
+	defer rows.Close()
+	batch := make([]RawEvent, 0, size)
+	send := func() bool {
+		select {
+		case out <- batch:
+			batch = make([]RawEvent, 0, size)
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for rows.Next() {
+		var raw RawEvent
+		if err := rows.Scan(&raw.Position, &raw.StreamID, &raw.StreamVersion, &raw.Type, &raw.SchemaVersion, &raw.Data, &raw.Metadata, &raw.RecordedAt, &raw.Hash); err != nil {
+			return fmt.Errorf("eventstore: replay: %w", err)
+		}
+		batch = append(batch, raw)
+		if len(batch) == size && !send() {
+			return context.Cause(ctx)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("eventstore: replay: %w", classify(err))
+	}
+	if len(batch) > 0 && !send() {
+		return context.Cause(ctx)
+	}
+	return nil
 }

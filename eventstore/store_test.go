@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -606,5 +607,48 @@ func TestExpectedVersionString(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestReplayStreamsEverythingInOrder(t *testing.T) {
+	t.Parallel()
+	store, _ := newStore(t)
+	ctx := t.Context()
+	for i := range 600 { // more than one scan chunk
+		id := fmt.Sprintf("u%d", i%7)
+		if _, err := store.Append(ctx, testMeta, eventstore.Append{StreamID: domain.UserStream(id), Expected: eventstore.Any,
+			Events: []domain.Event{domain.AdminGranted{UserID: id, Reason: strconv.Itoa(i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []int64
+	err := store.Replay(ctx, 100, func(rec domain.Recorded) error {
+		got = append(got, rec.Position)
+		if g, ok := rec.Event.(domain.AdminGranted); !ok || g.Reason != strconv.FormatInt(rec.Position-1, 10) || rec.Metadata != testMeta {
+			t.Fatalf("position %d: %+v", rec.Position, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 500 || got[0] != 101 || got[499] != 600 {
+		t.Fatalf("replayed %d events from %v to %v, want 101..600", len(got), got[0], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("out of order at %d: %d after %d", i, got[i], got[i-1])
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = store.Replay(ctx, 0, func(domain.Recorded) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Errorf("Replay after fn failed: %v after %d events, want stop after 3", err, n)
 	}
 }
