@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,6 +68,15 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again, e) {
 			t.Fatalf("round trip of %q: got %#v, want %#v", data, again, e)
+		}
+		// The registry decodes with goccy/go-json; what it accepts must mean
+		// the same to encoding/json, which wrote it.
+		std := reflect.New(reflect.TypeOf(e))
+		if err := json.Unmarshal(data, std.Interface()); err != nil {
+			t.Fatalf("goccy accepted %s %q, encoding/json refuses it: %v", typ, data, err)
+		}
+		if !reflect.DeepEqual(std.Elem().Interface(), e) {
+			t.Fatalf("%s %q: goccy decoded %#v, encoding/json %#v", typ, data, e, std.Elem().Interface())
 		}
 	})
 }
