@@ -82,6 +82,11 @@ func TestFailedLoginsLookTheSameAndAreRecorded(t *testing.T) {
 	if strings.Contains(out, "not his password") {
 		t.Error("a password reached the log")
 	}
+	// Bytes the log cannot store (jsonb refuses NUL) still get the plain answer.
+	odd := ts.browser(t).login("bob\x00\u202e", "not his password", http.StatusUnauthorized)
+	if string(odd.Body) != string(wrong.Body) {
+		t.Errorf("odd username: %s", odd.Body)
+	}
 }
 
 func TestLoginRateLimit(t *testing.T) {
