@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if ok, err := s.running(ctx); err != nil || ok {
 		if ok {
-			s.logger.Info("postgres: attached to running cluster")
+			s.logger.Debug("postgres: attached to running cluster")
 			return s, nil
 		}
 		return nil, err
@@ -129,7 +129,7 @@ func (s *Server) initAndStart(ctx context.Context) error {
 	// Whoever held the lock before us may just have started it.
 	if ok, err := s.running(ctx); err != nil || ok {
 		if ok {
-			s.logger.Info("postgres: attached to running cluster")
+			s.logger.Debug("postgres: attached to running cluster")
 		}
 		return err
 	}
