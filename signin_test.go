@@ -260,3 +260,24 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Error("no X-Request-Id")
 	}
 }
+
+// A cookie signed with the right secret but naming a position this log never
+// reached (a database started afresh) is simply not a session: no waiting,
+// no 503, the login page works.
+func TestCookieFromAnotherLogIsIgnored(t *testing.T) {
+	t.Parallel()
+	secret := strings.Repeat("k", 40)
+	first := startServer(t, map[string]string{"SESSION_SECRET": secret})
+	first.addUser(t, "rita", "correct horse battery", false)
+	b := first.browser(t)
+	b.login("rita", "correct horse battery", http.StatusOK)
+	cookie := b.cookie("/", "authportal_session")
+
+	// A fresh log: its head is behind the position the cookie names.
+	second := startServer(t, map[string]string{"SESSION_SECRET": secret})
+	other := second.browser(t)
+	res := other.do(http.MethodGet, "/whoami", nil, http.Header{"Cookie": {"authportal_session=" + cookie}})
+	if res.Status != http.StatusOK || res.JSON(t)["authenticated"] != false {
+		t.Errorf("whoami with a foreign cookie: %d %s, want 200 unauthenticated (not a wait ending in 503)", res.Status, res.Body)
+	}
+}

@@ -37,8 +37,20 @@ func (s *Server) resolve(ctx context.Context, cookie string) (*Principal, error)
 	if err != nil {
 		return nil, errNoSession
 	}
-	if err := s.awaitModel(ctx, claims.Position); err != nil {
-		return nil, err
+	if claims.Position > s.deps.Access.Position() {
+		// Ahead of this node's model: the model lags, or the cookie names a
+		// position this log never reached (a log started afresh under the
+		// same SESSION_SECRET). Only the first is worth waiting for.
+		head, err := s.deps.Reader.Head(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if claims.Position > head {
+			return nil, errNoSession
+		}
+		if err := s.awaitModel(ctx, claims.Position); err != nil {
+			return nil, err
+		}
 	}
 	u, ok := s.deps.Access.User(claims.UserID)
 	if !ok || u.Disabled || u.Epoch != claims.Epoch || s.deps.Access.SessionEnded(claims.SessionID) {

@@ -54,6 +54,15 @@ func (r *Reader) WaitFor(ctx context.Context, projection string, position int64,
 	}
 }
 
+// Head returns the position of the last event in the log.
+func (r *Reader) Head(ctx context.Context) (int64, error) {
+	var head int64
+	if err := r.pool.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("queries: head: %w", err)
+	}
+	return head, nil
+}
+
 // ProjectionStatus is one projection's progress.
 type ProjectionStatus struct {
 	Name      string    `json:"name"`
@@ -66,9 +75,9 @@ type ProjectionStatus struct {
 
 // Status reports every projection's checkpoint against the head of the log.
 func (r *Reader) Status(ctx context.Context, names []string) ([]ProjectionStatus, error) {
-	var head int64
-	if err := r.pool.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head); err != nil {
-		return nil, fmt.Errorf("queries: status: %w", err)
+	head, err := r.Head(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]ProjectionStatus, 0, len(names))
 	for _, name := range names {
