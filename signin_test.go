@@ -267,14 +267,14 @@ func TestSecurityHeaders(t *testing.T) {
 func TestCookieFromAnotherLogIsIgnored(t *testing.T) {
 	t.Parallel()
 	secret := strings.Repeat("k", 40)
-	first := startServer(t, map[string]string{"SESSION_SECRET": secret})
+	first := startServer(t, map[string]string{"SESSION_SECRET": secret, "APP_BASE_URL": "http://auth.example.test"})
 	first.addUser(t, "rita", "correct horse battery", false)
 	b := first.browser(t)
 	b.login("rita", "correct horse battery", http.StatusOK)
 	cookie := b.cookie("/", "authportal_session")
 
 	// A fresh log: its head is behind the position the cookie names.
-	second := startServer(t, map[string]string{"SESSION_SECRET": secret})
+	second := startServer(t, map[string]string{"SESSION_SECRET": secret, "APP_BASE_URL": "http://auth.example.test"})
 	other := second.browser(t)
 	res := other.do(http.MethodGet, "/whoami", nil, http.Header{"Cookie": {"authportal_session=" + cookie}})
 	if res.Status != http.StatusOK || res.JSON(t)["authenticated"] != false {
