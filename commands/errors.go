@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/local"
 )
 
 var (
@@ -17,4 +18,7 @@ var (
 	// ErrUnavailable is returned when the log could not be reached; nothing
 	// was written and the request may be retried.
 	ErrUnavailable = eventstore.ErrUnavailable
+	// ErrBusy is returned when every password-hashing slot stayed taken for
+	// as long as the caller could wait: shed load, try again.
+	ErrBusy = local.ErrBusy
 )

@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/projections"
+	"github.com/authportal/authportal/queries"
 )
 
 // Principal is the signed-in user behind a request and the session they act in.
 type Principal struct {
 	SessionClaims
-	User projections.AccessUser
+	User queries.AccessUser
 }
 
 // Authorized reports whether the user may enter protected apps now. It is

@@ -9,7 +9,6 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/providers/local"
 	"github.com/authportal/authportal/queries"
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -81,7 +80,7 @@ func problemFor(ctx context.Context, logger *slog.Logger, err error) *huma.Error
 		return problemUsernameTaken.err("That username is taken.")
 	case errors.As(err, &invalid):
 		return problemInvalidInput.err(invalid.Field + ": " + invalid.Reason)
-	case errors.Is(err, local.ErrBusy), errors.Is(err, queries.ErrNotCaughtUp), errors.Is(err, commands.ErrTooManyConflicts),
+	case errors.Is(err, commands.ErrBusy), errors.Is(err, queries.ErrNotCaughtUp), errors.Is(err, commands.ErrTooManyConflicts),
 		errors.Is(err, commands.ErrUnavailable):
 		logger.WarnContext(ctx, "request shed", "request_id", metaFrom(ctx).RequestID, "err", err)
 		return problemUnavailable.err("The server is busy. Try again in a moment.")

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/commands"
-	"github.com/authportal/authportal/projections"
 	"github.com/authportal/authportal/queries"
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -42,7 +41,7 @@ type Deps struct {
 	VerifyTOTP commands.VerifyTOTPEnrollmentHandler
 	AnswerMFA  commands.AnswerMFAChallengeHandler
 	Reader     *queries.Reader
-	Access     *projections.Access
+	Access     *queries.Access
 	Health     Health
 	Logger     *slog.Logger
 	Now        func() time.Time
