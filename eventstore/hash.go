@@ -1,19 +1,18 @@
 package eventstore
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
 // genesis is the hash before the first event.
 var genesis = make([]byte, sha256.Size)
 
-// RawEvent is a row of the log exactly as stored, undecoded.
+// RawEvent is a row of the log exactly as stored, undecoded. Data and
+// Metadata are jsonb's own text form of the stored values.
 type RawEvent struct {
 	Position      int64
 	StreamID      string
@@ -44,49 +43,34 @@ func (e RawEvent) MarshalJSON() ([]byte, error) {
 		e.RecordedAt.UTC().Format(recordedAtLayout), hex.EncodeToString(e.Hash)})
 }
 
-// chainHash is sha256(prev || canonical row). The row is written as
-// length-prefixed fields so that no two rows share an encoding, and its JSON
-// in canonical form (keys sorted, no insignificant space, numbers as
-// written) so that the hash survives jsonb's own normalisation.
-func chainHash(prev []byte, e RawEvent) ([]byte, error) {
-	data, err := canonicalJSON(e.Data)
-	if err != nil {
-		return nil, fmt.Errorf("canonical data at position %d: %w", e.Position, err)
-	}
-	meta, err := canonicalJSON(e.Metadata)
-	if err != nil {
-		return nil, fmt.Errorf("canonical metadata at position %d: %w", e.Position, err)
-	}
-	h := sha256.New()
-	h.Write(prev)
-	var num [binary.MaxVarintLen64]byte
-	field := func(b []byte) {
-		h.Write(num[:binary.PutUvarint(num[:], uint64(len(b)))])
-		h.Write(b)
-	}
-	field(binary.AppendVarint(nil, e.Position))
-	field([]byte(e.StreamID))
-	field(binary.AppendVarint(nil, e.StreamVersion))
-	field([]byte(e.Type))
-	field(binary.AppendVarint(nil, int64(e.SchemaVersion)))
-	field(data)
-	field(meta)
-	field([]byte(e.RecordedAt.UTC().Format(recordedAtLayout)))
-	return h.Sum(nil), nil
-}
-
 // recordedAtLayout has microseconds, Postgres' timestamp precision.
 const recordedAtLayout = "2006-01-02T15:04:05.000000Z"
 
-// canonicalJSON re-encodes a JSON document with sorted keys. Numbers keep
-// their text (UseNumber): events hold integers and strings, which jsonb
-// stores and prints back unchanged.
-func canonicalJSON(doc []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+// chainHash is sha256(prev || row), the row written as migrations/
+// 003_append_function.sql defines it: integers big-endian, text fields
+// prefixed by their length, data and metadata in jsonb's own text form (so
+// the hash is over exactly what the database keeps, whatever jsonb did to
+// the JSON it was given). The database computes it on append; this computes
+// it again to verify.
+func chainHash(prev []byte, e RawEvent) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	var n [8]byte
+	field := func(b []byte) {
+		binary.BigEndian.PutUint32(n[:4], uint32(len(b)))
+		h.Write(n[:4])
+		h.Write(b)
 	}
-	return json.Marshal(v)
+	binary.BigEndian.PutUint64(n[:], uint64(e.Position))
+	h.Write(n[:])
+	field([]byte(e.StreamID))
+	binary.BigEndian.PutUint64(n[:], uint64(e.StreamVersion))
+	h.Write(n[:])
+	field([]byte(e.Type))
+	binary.BigEndian.PutUint32(n[:4], uint32(e.SchemaVersion))
+	h.Write(n[:4])
+	field(e.Data)
+	field(e.Metadata)
+	field([]byte(e.RecordedAt.UTC().Format(recordedAtLayout)))
+	return h.Sum(nil)
 }

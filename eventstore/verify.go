@@ -32,11 +32,7 @@ func (s *Store) Verify(ctx context.Context) (Verification, error) {
 			if e.Position != v.Head+1 {
 				return v, &ChainError{Position: v.Head + 1, Reason: fmt.Sprintf("missing: next stored position is %d", e.Position)}
 			}
-			want, err := chainHash(prev, e)
-			if err != nil {
-				return v, &ChainError{Position: e.Position, Reason: err.Error()}
-			}
-			if !bytes.Equal(want, e.Hash) {
+			if !bytes.Equal(chainHash(prev, e), e.Hash) {
 				return v, &ChainError{Position: e.Position, Reason: "stored hash does not match the row and the hash before it"}
 			}
 			prev = e.Hash
