@@ -22,7 +22,6 @@ type Login struct {
 type LoginResult struct {
 	Result
 	Session domain.SessionStarted
-	User    domain.User // as it was when the session started
 }
 
 // LoginHandler handles Login.
@@ -109,10 +108,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		if err != nil {
 			return LoginResult{}, err
 		}
-		for _, e := range login.User {
-			u.Apply(e)
-		}
-		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session, User: u}, nil
+		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session}, nil
 	})
 }
 

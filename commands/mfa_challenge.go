@@ -21,8 +21,6 @@ type AnswerMFAChallenge struct {
 type AnswerMFAChallengeResult struct {
 	Result
 	Session           domain.SessionStarted
-	User              domain.User
-	UsedRecoveryCode  bool
 	RecoveryCodesLeft int
 }
 
@@ -74,11 +72,7 @@ func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChal
 		if err != nil {
 			return AnswerMFAChallengeResult{}, err
 		}
-		_, recovery := used.(domain.RecoveryCodeUsed)
-		return AnswerMFAChallengeResult{
-			Result: Result{Position: res.LastPosition}, Session: started, User: u,
-			UsedRecoveryCode: recovery, RecoveryCodesLeft: u.RecoveryCodesLeft(),
-		}, nil
+		return AnswerMFAChallengeResult{Result: Result{Position: res.LastPosition}, Session: started, RecoveryCodesLeft: u.RecoveryCodesLeft()}, nil
 	})
 	if reason := failureReason(err); reason != "" {
 		// Joined, so the caller still finds the code error with errors.Is.

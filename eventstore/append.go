@@ -66,7 +66,7 @@ func (s *Store) Append(ctx context.Context, meta domain.Metadata, appends ...App
 	if err != nil {
 		return Result{}, appendError(err)
 	}
-	s.headMoved(res.LastPosition)
+	s.headMoved()
 	return res, nil
 }
 

@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"strconv"
 	"time"
 )
 
@@ -21,7 +20,7 @@ func (s *Store) Wake() (<-chan struct{}, func()) {
 	}
 }
 
-func (s *Store) headMoved(int64) {
+func (s *Store) headMoved() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ch := range s.wakers {
@@ -64,17 +63,13 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
 		return err
 	}
-	s.headMoved(0)
+	s.headMoved()
 	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
+		// The payload is the new head; readers read the log from where they
+		// are anyway, so the signal is all that matters.
+		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
-		// The payload is the new head; readers re-read it from the log anyway.
-		pos, err := strconv.ParseInt(n.Payload, 10, 64)
-		if err != nil {
-			s.logger.Warn("malformed event notification", "payload", n.Payload)
-		}
-		s.headMoved(pos)
+		s.headMoved()
 	}
 }

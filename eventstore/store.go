@@ -29,9 +29,6 @@ func New(pool *pgxpool.Pool, registry *domain.Registry, logger *slog.Logger) *St
 	return &Store{pool: pool, registry: registry, logger: logger, wakers: map[chan struct{}]struct{}{}}
 }
 
-// Registry returns the registry the store decodes with.
-func (s *Store) Registry() *domain.Registry { return s.registry }
-
 // Head returns the position of the last event in the log, 0 when it is empty.
 func (s *Store) Head(ctx context.Context) (int64, error) {
 	var head int64
