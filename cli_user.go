@@ -77,14 +77,12 @@ func userIDByName(ctx context.Context, a *app, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	events, _, err := a.store.Load(ctx, domain.UsernameStream(normalized))
+	claims, _, err := a.store.Load(ctx, domain.UsernameStream(normalized))
 	if err != nil {
 		return "", err
 	}
-	for _, e := range events {
-		if claim, ok := e.(domain.UsernameClaimed); ok {
-			return claim.UserID, nil
-		}
+	if id := domain.ClaimedUserID(claims); id != "" {
+		return id, nil
 	}
 	return "", fmt.Errorf("no user named %q", normalized)
 }

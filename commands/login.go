@@ -55,15 +55,11 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 	name, nameErr := domain.NormalizeUsername(cmd.Username)
 	var userID string
 	if nameErr == nil {
-		events, _, err := h.store.Load(ctx, domain.UsernameStream(name))
+		claims, _, err := h.store.Load(ctx, domain.UsernameStream(name))
 		if err != nil {
 			return LoginResult{}, fmt.Errorf("login: %w", err)
 		}
-		for _, e := range events {
-			if c, ok := e.(domain.UsernameClaimed); ok {
-				userID = c.UserID
-			}
-		}
+		userID = domain.ClaimedUserID(claims)
 	}
 	if userID == "" {
 		if err := h.hasher.VerifyNobody(ctx, cmd.Password); err != nil {

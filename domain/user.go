@@ -96,6 +96,17 @@ func NormalizeUsername(raw string) (string, error) {
 	return name, nil
 }
 
+// ClaimedUserID returns the user a username claim stream names, "" when the
+// name is unclaimed.
+func ClaimedUserID(claims []Event) string {
+	for _, e := range claims {
+		if c, ok := e.(UsernameClaimed); ok {
+			return c.UserID
+		}
+	}
+	return ""
+}
+
 // NewUser is what RegisterUser needs.
 type NewUser struct {
 	ID            string
