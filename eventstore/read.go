@@ -3,7 +3,6 @@ package eventstore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/authportal/authportal/domain"
@@ -13,16 +12,21 @@ import (
 
 const rawColumns = `position, stream_id, stream_version, event_type, schema_version, data::text, metadata::text, recorded_at, hash`
 
+// scanRow reads one row selected with rawColumns.
+func scanRow(rows pgx.Rows) (RawEvent, error) {
+	var e RawEvent
+	err := rows.Scan(&e.Position, &e.StreamID, &e.StreamVersion, &e.Type, &e.SchemaVersion, &e.Data, &e.Metadata, &e.RecordedAt, &e.Hash)
+	return e, err
+}
+
 func scanRaw(rows pgx.Rows) ([]RawEvent, error) {
 	defer rows.Close()
 	var out []RawEvent
 	for rows.Next() {
-		var e RawEvent
-		var data, meta string
-		if err := rows.Scan(&e.Position, &e.StreamID, &e.StreamVersion, &e.Type, &e.SchemaVersion, &data, &meta, &e.RecordedAt, &e.Hash); err != nil {
+		e, err := scanRow(rows)
+		if err != nil {
 			return nil, err
 		}
-		e.Data, e.Metadata = json.RawMessage(data), json.RawMessage(meta)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -199,8 +203,8 @@ func (s *Store) scanAll(ctx context.Context, after int64, size int, out chan<- [
 		}
 	}
 	for rows.Next() {
-		var raw RawEvent
-		if err := rows.Scan(&raw.Position, &raw.StreamID, &raw.StreamVersion, &raw.Type, &raw.SchemaVersion, &raw.Data, &raw.Metadata, &raw.RecordedAt, &raw.Hash); err != nil {
+		raw, err := scanRow(rows)
+		if err != nil {
 			return fmt.Errorf("eventstore: replay: %w", err)
 		}
 		batch = append(batch, raw)
