@@ -162,6 +162,9 @@ func TestPendingSessionCannotTouchEnrollment(t *testing.T) {
 	if res := thief.get("/mfa/enroll/status"); res.Status != http.StatusForbidden {
 		t.Errorf("status with a pending session: %d, want 403", res.Status)
 	}
+	if res := thief.get("/mfa/enroll"); res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/mfa/challenge" {
+		t.Errorf("enroll page with a pending session: %d %q, want 303 /mfa/challenge", res.Status, res.Header.Get("Location"))
+	}
 }
 
 func TestMFAEnforceWithholdsTheSessionUntilEnrolled(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
+	"github.com/danielgtaylor/huma/v2"
 )
 
 type mfaChallengeOutput struct {
@@ -19,12 +20,9 @@ type mfaChallengeOutput struct {
 }
 
 func (s *Server) mfaChallengeVerify(ctx context.Context, in *codeInput) (*mfaChallengeOutput, error) {
-	p, err := s.resolve(ctx, in.Pending)
-	if err != nil {
-		return nil, problemUnauthenticated.err("Sign in first.")
-	}
-	if p.Kind != domain.SessionMFAChallenge {
-		return nil, problemWrongSession.err("This session has no challenge to answer.")
+	p, problem := s.challengeSession(ctx, in.Pending)
+	if problem != nil {
+		return nil, problem
 	}
 	if err := s.checkAccountLimit(p.UserID); err != nil {
 		return nil, err
@@ -42,6 +40,19 @@ func (s *Server) mfaChallengeVerify(ctx context.Context, in *codeInput) (*mfaCha
 	}
 	out.Body.OK, out.Body.Redirect, out.Body.RecoveryCodesLeft = true, safeNext(in.Body.Next, "/home"), res.RecoveryCodesLeft
 	return out, nil
+}
+
+// challengeSession is the pending session that owes a challenge, the only
+// one that may answer it.
+func (s *Server) challengeSession(ctx context.Context, pending string) (*Principal, *huma.ErrorModel) {
+	p, err := s.resolve(ctx, pending)
+	if err != nil {
+		return nil, problemUnauthenticated.err("Sign in first.")
+	}
+	if p.Kind != domain.SessionMFAChallenge {
+		return nil, problemWrongSession.err("This session has no challenge to answer.")
+	}
+	return p, nil
 }
 
 // checkAccountLimit refuses a code attempt for an account that used up its

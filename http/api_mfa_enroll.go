@@ -7,12 +7,13 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // enrollSession is the session allowed to enroll: the pending enrollment
 // session MFA_ENFORCE hands out, else a full one. A pending-challenge
 // session is refused: a password alone must never replace an authenticator.
-func (s *Server) enrollSession(ctx context.Context, pending string) (*Principal, error) {
+func (s *Server) enrollSession(ctx context.Context, pending string) (*Principal, *huma.ErrorModel) {
 	if p, err := s.resolve(ctx, pending); err == nil {
 		if p.Kind != domain.SessionMFAEnroll {
 			return nil, problemWrongSession.err("Answer the two-factor challenge first.")
@@ -41,9 +42,9 @@ type pendingInput struct {
 }
 
 func (s *Server) mfaEnrollStatus(ctx context.Context, in *pendingInput) (*mfaStatusOutput, error) {
-	p, err := s.enrollSession(ctx, in.Pending)
-	if err != nil {
-		return nil, err
+	p, problem := s.enrollSession(ctx, in.Pending)
+	if problem != nil {
+		return nil, problem
 	}
 	out := &mfaStatusOutput{}
 	b := &out.Body
@@ -67,9 +68,9 @@ type mfaStartOutput struct {
 }
 
 func (s *Server) mfaEnrollStart(ctx context.Context, in *pendingInput) (*mfaStartOutput, error) {
-	p, err := s.enrollSession(ctx, in.Pending)
-	if err != nil {
-		return nil, err
+	p, problem := s.enrollSession(ctx, in.Pending)
+	if problem != nil {
+		return nil, problem
 	}
 	res, err := s.deps.StartTOTP.Handle(ctx, commands.StartTOTPEnrollment{SessionID: p.SessionID, Meta: eventMeta(ctx)})
 	if err != nil {
@@ -99,9 +100,9 @@ type mfaVerifyOutput struct {
 }
 
 func (s *Server) mfaEnrollVerify(ctx context.Context, in *codeInput) (*mfaVerifyOutput, error) {
-	p, err := s.enrollSession(ctx, in.Pending)
-	if err != nil {
-		return nil, err
+	p, problem := s.enrollSession(ctx, in.Pending)
+	if problem != nil {
+		return nil, problem
 	}
 	if err := s.checkAccountLimit(p.UserID); err != nil {
 		return nil, err

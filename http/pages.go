@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-
-	"github.com/authportal/authportal/domain"
 )
 
 //go:embed templates/*.html
@@ -104,19 +102,22 @@ func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "home.html", s.pageData(r, "Home"))
 }
 
-func (s *Server) mfaEnrollPage(w http.ResponseWriter, r *http.Request) {
-	p := principal(r.Context())
+// pendingValue is the pending-MFA cookie's value, "" without one.
+func pendingValue(r *http.Request) string {
 	if c, err := r.Cookie(pendingCookie); err == nil {
-		if pending, err := s.resolve(r.Context(), c.Value); err == nil {
-			p = pending
-		}
+		return c.Value
 	}
-	if p == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	if p.Kind.Pending() && p.Kind != domain.SessionMFAEnroll {
+	return ""
+}
+
+func (s *Server) mfaEnrollPage(w http.ResponseWriter, r *http.Request) {
+	p, problem := s.enrollSession(r.Context(), pendingValue(r))
+	switch {
+	case problem != nil && problem.Status == http.StatusForbidden: // a challenge is owed first
 		http.Redirect(w, r, "/mfa/challenge", http.StatusSeeOther)
+		return
+	case problem != nil:
+		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	d := s.pageData(r, "Set up two-factor authentication")
@@ -125,13 +126,7 @@ func (s *Server) mfaEnrollPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) mfaChallengePage(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(pendingCookie)
-	if err != nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	p, err := s.resolve(r.Context(), c.Value)
-	if err != nil || p.Kind != domain.SessionMFAChallenge {
+	if _, problem := s.challengeSession(r.Context(), pendingValue(r)); problem != nil {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
