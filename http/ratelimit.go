@@ -32,12 +32,7 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	defer l.mu.Unlock()
 	now := l.now()
 	l.sweep(now)
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.buckets[key] = b
-	}
-	r := b.ReserveN(now, 1)
+	r := l.bucket(key).ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return false, d
@@ -64,13 +59,17 @@ func (l *limiter) exhausted(key string) (bool, time.Duration) {
 func (l *limiter) spend(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
+	l.bucket(key).ReserveN(l.now(), 1)
+}
+
+// bucket returns key's bucket, full when new. l.mu must be held.
+func (l *limiter) bucket(key string) *rate.Limiter {
 	b, ok := l.buckets[key]
 	if !ok {
 		b = rate.NewLimiter(rate.Every(l.every), l.burst)
 		l.buckets[key] = b
 	}
-	b.ReserveN(now, 1)
+	return b
 }
 
 // sweep drops full buckets: a key idle for burst*every is back to a fresh bucket anyway.

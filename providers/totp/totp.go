@@ -15,6 +15,9 @@ import (
 // Period is the length of one time step.
 const Period = 30 * time.Second
 
+// opts are the parameters every authenticator app assumes.
+var opts = totp.ValidateOpts{Period: uint(Period / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
 // Skew is how many steps either side of now a code may come from, to allow
 // for clock drift and typing time.
 const Skew = 1
@@ -59,9 +62,7 @@ func Match(secret, code string, now time.Time) (step int64, ok bool) {
 	}
 	matched := int64(-1)
 	for s := Step(now) - Skew; s <= Step(now)+Skew; s++ {
-		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*int64(Period/time.Second), 0), totp.ValidateOpts{
-			Period: uint(Period / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-		})
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*int64(Period/time.Second), 0), opts)
 		if err != nil {
 			return 0, false
 		}
@@ -74,7 +75,5 @@ func Match(secret, code string, now time.Time) (step int64, ok bool) {
 
 // Code returns the code for time t; for tests and tools, never for checking.
 func Code(secret string, t time.Time) (string, error) {
-	return totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{
-		Period: uint(Period / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-	})
+	return totp.GenerateCodeCustom(secret, t, opts)
 }
