@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/authportal/authportal/commands"
-	"github.com/authportal/authportal/queries"
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 )
@@ -35,13 +33,13 @@ type Config struct {
 
 // Deps are the handlers and readers the web layer calls.
 type Deps struct {
-	Login      commands.LoginHandler
-	Logout     commands.LogoutHandler
-	StartTOTP  commands.StartTOTPEnrollmentHandler
-	VerifyTOTP commands.VerifyTOTPEnrollmentHandler
-	AnswerMFA  commands.AnswerMFAChallengeHandler
-	Reader     *queries.Reader
-	Access     *queries.Access
+	Login      loginer
+	Logout     logouter
+	StartTOTP  totpStarter
+	VerifyTOTP totpVerifier
+	AnswerMFA  challengeAnswerer
+	Reader     headReader
+	Access     accessModel
 	Health     Health
 	Logger     *slog.Logger
 	Now        func() time.Time

@@ -1,0 +1,56 @@
+package http
+
+import (
+	"context"
+
+	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/queries"
+)
+
+// The web layer's dependencies, declared here with only the methods it
+// calls, so that its tests run against hand-written fakes and the commands
+// and read models can change behind them without touching this package.
+
+// loginer signs a user in with a local password (commands.LoginHandler).
+type loginer interface {
+	Handle(ctx context.Context, cmd commands.Login) (commands.LoginResult, error)
+}
+
+// logouter ends a session (commands.LogoutHandler).
+type logouter interface {
+	Handle(ctx context.Context, cmd commands.Logout) (commands.Result, error)
+}
+
+// totpStarter begins a TOTP enrollment (commands.StartTOTPEnrollmentHandler).
+type totpStarter interface {
+	Handle(ctx context.Context, cmd commands.StartTOTPEnrollment) (commands.StartTOTPEnrollmentResult, error)
+}
+
+// totpVerifier turns TOTP on with a first code (commands.VerifyTOTPEnrollmentHandler).
+type totpVerifier interface {
+	Handle(ctx context.Context, cmd commands.VerifyTOTPEnrollment) (commands.VerifyTOTPEnrollmentResult, error)
+}
+
+// challengeAnswerer answers a pending session's second-factor challenge
+// (commands.AnswerMFAChallengeHandler).
+type challengeAnswerer interface {
+	Handle(ctx context.Context, cmd commands.AnswerMFAChallenge) (commands.AnswerMFAChallengeResult, error)
+}
+
+// accessModel is this node's in-memory model of users and ended sessions
+// (queries.Access), as the session check reads it.
+type accessModel interface {
+	// Position is the last log position the model has applied.
+	Position() int64
+	// WaitFor blocks until the model has applied pos, or ctx ends.
+	WaitFor(ctx context.Context, pos int64) error
+	// User is what the model knows of a user, and whether it knows them.
+	User(id string) (queries.AccessUser, bool)
+	// SessionEnded reports whether a session ended before it expired.
+	SessionEnded(id string) bool
+}
+
+// headReader tells the position of the last event in the log (queries.Reader).
+type headReader interface {
+	Head(ctx context.Context) (int64, error)
+}
