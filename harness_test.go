@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -50,6 +51,13 @@ type testServer struct {
 // startServer starts AuthPortal with env on top of test defaults.
 func startServer(t *testing.T, env map[string]string) *testServer {
 	t.Helper()
+	return startServerOn(t, env, nil)
+}
+
+// startServerOn is startServer with the listener passed through wrap (when
+// not nil), so that a test can watch the server's connections.
+func startServerOn(t *testing.T, env map[string]string, wrap func(net.Listener) net.Listener) *testServer {
+	t.Helper()
 	pool := pgtest.New(t)
 	full := map[string]string{
 		"DATABASE_URL": pgtest.ConnString(t, pool),
@@ -64,6 +72,9 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 		t.Fatal(err)
 	}
 	url := "http://" + ln.Addr().String()
+	if wrap != nil {
+		ln = wrap(ln)
+	}
 	if _, ok := full["APP_BASE_URL"]; !ok {
 		full["APP_BASE_URL"] = url
 	}
@@ -186,19 +197,30 @@ func (r response) problemType(t *testing.T) string {
 	return s
 }
 
+// do sends a request as the browser. It may be called from any goroutine:
+// a request that cannot be sent is reported with Errorf (FailNow must run
+// on the test's own goroutine) and answered with a zero response.
 func (b *browser) do(method, path string, body any, header http.Header) response {
 	b.t.Helper()
+	res, err := b.send(method, path, body, header)
+	if err != nil {
+		b.t.Errorf("%s %s: %v", method, path, err)
+	}
+	return res
+}
+
+func (b *browser) send(method, path string, body any, header http.Header) (response, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			b.t.Fatal(err)
+			return response{}, err
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(b.t.Context(), method, b.ts.URL+path, rd)
 	if err != nil {
-		b.t.Fatal(err)
+		return response{}, err
 	}
 	for k, v := range b.header {
 		req.Header[k] = v
@@ -211,14 +233,14 @@ func (b *browser) do(method, path string, body any, header http.Header) response
 	}
 	res, err := b.client.Do(req)
 	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
+		return response{}, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		b.t.Fatal(err)
+		return response{}, fmt.Errorf("read the answer: %w", err)
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	return response{Status: res.StatusCode, Header: res.Header, Body: raw}, nil
 }
 
 func (b *browser) get(path string) response { return b.do(http.MethodGet, path, nil, nil) }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,25 +53,59 @@ func TestProbesAndAPIDescription(t *testing.T) {
 }
 
 // In-flight requests finish when the server is asked to stop, and what they
-// did is in the log.
+// did is in the log. The login is made to be in flight: its body is held
+// back until the server has begun shutting down (its listener is closed),
+// so the handler runs during the shutdown, whatever the machine's speed.
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	watch := &watchedListener{marker: []byte(`"username"`), closed: make(chan struct{}), seen: make(chan struct{})}
+	ts := startServerOn(t, nil, func(ln net.Listener) net.Listener { watch.Listener = ln; return watch })
 	ts.addUser(t, "pat", "correct horse battery", false)
-	b := ts.browser(t)
 
-	status := make(chan int, 1)
+	body, rest := io.Pipe()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/api/auth/login", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	type answer struct {
+		status int
+		err    error
+	}
+	answered := make(chan answer, 1)
 	go func() {
-		// argon2id makes a login take tens of milliseconds: long enough to be in flight.
-		res := b.post("/api/auth/login", map[string]string{"username": "pat", "password": "correct horse battery"})
-		status <- res.Status
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		_, err = io.Copy(io.Discard, res.Body)
+		answered <- answer{status: res.StatusCode, err: err}
 	}()
-	time.Sleep(20 * time.Millisecond)
-	if err := ts.stop(); err != nil {
+	if _, err := io.WriteString(rest, `{"username": "pat", `); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, watch.seen, "the server to read the start of the login")
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.stop() }()
+	wait(t, watch.closed, "the server to begin shutting down")
+	if _, err := io.WriteString(rest, `"password": "correct horse battery"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := rest.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if got := <-answered; got.err != nil || got.status != http.StatusOK {
+		t.Fatalf("in-flight login got %d (%v), want 200", got.status, got.err)
+	}
+	if err := <-stopped; err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if got := <-status; got != http.StatusOK {
-		t.Fatalf("in-flight login got %d, want 200", got)
+	if _, err := http.Get(ts.URL + "/healthz"); err == nil {
+		t.Error("the server still accepts connections after stopping")
 	}
 	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
 	if err != nil {
@@ -81,6 +119,58 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	if started != 1 || succeeded != 1 {
 		t.Errorf("log holds %d session.started and %d login_succeeded, want 1 and 1", started, succeeded)
+	}
+}
+
+// watchedListener reports when a connection has read marker and when the
+// listener is closed (http.Server.Shutdown closes it first).
+type watchedListener struct {
+	net.Listener
+	marker       []byte
+	closed, seen chan struct{}
+	closeOnce    sync.Once
+	seenOnce     sync.Once
+}
+
+func (l *watchedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &watchedConn{Conn: c, l: l}, nil
+}
+
+func (l *watchedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+type watchedConn struct {
+	net.Conn
+	l    *watchedListener
+	read []byte // what was read, until the marker turns up
+	done bool
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.done && n > 0 {
+		c.read = append(c.read, p[:n]...)
+		if bytes.Contains(c.read, c.l.marker) {
+			c.done, c.read = true, nil
+			c.l.seenOnce.Do(func() { close(c.l.seen) })
+		}
+	}
+	return n, err
+}
+
+// wait blocks until ch is closed; the bound only turns a hang into a failure.
+func wait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("waited 20s for %s", what)
 	}
 }
 
