@@ -153,8 +153,8 @@ func TestPendingSessionCannotTouchEnrollment(t *testing.T) {
 	// Someone with only the password.
 	thief := ts.browser(t)
 	thief.login("ivy", "correct horse battery", http.StatusOK)
-	for _, path := range []string{"/mfa/enroll/start", "/mfa/enroll/verify"} {
-		res := thief.post(path, map[string]string{"code": "123456"})
+	for path, body := range map[string]map[string]string{"/mfa/enroll/start": {"password": "correct horse battery"}, "/mfa/enroll/verify": {"code": "123456"}} {
+		res := thief.post(path, body)
 		if res.Status != http.StatusForbidden || res.problemType(t) != "urn:authportal:problem:wrong-session" {
 			t.Errorf("%s with a pending session: %d %s, want 403 wrong-session", path, res.Status, res.Body)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/authportal/authportal/projections"
 	"github.com/authportal/authportal/providers/local"
 	"github.com/authportal/authportal/queries"
+	"github.com/authportal/authportal/throttle"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +41,7 @@ type app struct {
 	store    *eventstore.Store
 	reader   *queries.Reader
 	access   *projections.Access
+	budgets  *throttle.Buckets
 	handlers handlers
 	now      func() time.Time
 	started  atomic.Bool
@@ -78,18 +80,23 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
+	budgets, err := throttle.New(db.pool, c.SessionSecret)
+	if err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	a.budgets = budgets
 	policy := domain.SessionPolicy{
 		MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
 	}
 	a.now = now
 	a.handlers = handlers{
-		register:   commands.NewRegisterUserHandler(a.store, hasher, newID),
-		login:      commands.NewLoginHandler(a.store, hasher, newID, now, policy, c.AdminBootstrapUsers),
+		register:   commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
+		login:      commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
 		logout:     commands.NewLogoutHandler(a.store),
-		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, now, c.MFAIssuer),
+		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
 		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, newID, now, policy),
-		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, newID, now, policy),
+		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		setAdmin:   commands.NewSetAdminHandler(a.store),
 	}
 	return a, nil
@@ -113,6 +120,24 @@ func (a *app) Ready(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sweepBudgets deletes the rate-limit buckets that are full again, once a
+// minute, so that a flood of distinct names or addresses leaves nothing
+// behind. Every node sweeps; a sweep is one idempotent DELETE.
+func (a *app) sweepBudgets(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.budgets.Sweep(ctx, a.now()); err != nil && ctx.Err() == nil {
+				a.logger.Warn("sweep rate-limit buckets", "err", err)
+			}
+		}
+	}
 }
 
 func projectionNames() []string {
@@ -165,7 +190,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	}, apihttp.Deps{
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
-		Reader: a.reader, Access: a.access, Health: a, Logger: logger, Now: now,
+		Reader: a.reader, Access: a.access, Budgets: a.budgets, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err
@@ -175,6 +200,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	var wg sync.WaitGroup
 	wg.Go(func() { a.store.Listen(consumers) })
 	wg.Go(func() { runner.Run(consumers) })
+	wg.Go(func() { a.sweepBudgets(consumers) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)

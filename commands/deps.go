@@ -6,6 +6,7 @@ import (
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/throttle"
 )
 
 // Store is the log as commands use it.
@@ -20,6 +21,14 @@ type PasswordHasher interface {
 	Verify(ctx context.Context, hash, password string) (bool, error)
 	// VerifyNobody spends a Verify's time for a login that matched no account.
 	VerifyNobody(ctx context.Context, password string) error
+}
+
+// Budgets are token buckets every node shares (throttle.Buckets). Commands
+// take a token before checking anything an attacker could guess, so parallel
+// guesses cannot all be checked before the first is charged.
+type Budgets interface {
+	Take(ctx context.Context, scope, id string, l throttle.Limit, now time.Time) (throttle.Decision, error)
+	Refund(ctx context.Context, scope, id string, l throttle.Limit) error
 }
 
 // Clock tells the time; tests pass a fixed one.

@@ -33,15 +33,16 @@ const MinPasswordLen = 8
 type RegisterUserHandler struct {
 	store  Store
 	hasher PasswordHasher
+	sealer *Sealer
 	newID  NewID
 }
 
 // NewRegisterUserHandler panics on a nil dependency.
-func NewRegisterUserHandler(store Store, hasher PasswordHasher, newID NewID) RegisterUserHandler {
-	if store == nil || hasher == nil || newID == nil {
+func NewRegisterUserHandler(store Store, hasher PasswordHasher, sealer *Sealer, newID NewID) RegisterUserHandler {
+	if store == nil || hasher == nil || sealer == nil || newID == nil {
 		panic("commands.NewRegisterUserHandler: nil dependency")
 	}
-	return RegisterUserHandler{store: store, hasher: hasher, newID: newID}
+	return RegisterUserHandler{store: store, hasher: hasher, sealer: sealer, newID: newID}
 }
 
 // Handle registers the user. A taken username (in any case) is
@@ -56,12 +57,16 @@ func (h RegisterUserHandler) Handle(ctx context.Context, cmd RegisterUser) (Regi
 		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: err.Error()}
 	}
 	id := h.newID()
+	sealed, err := h.sealer.Seal([]byte(hash), id)
+	if err != nil {
+		return RegisterUserResult{}, fmt.Errorf("register user: %w", err)
+	}
 	reason := "cli"
 	if cmd.Meta.ActorKind == domain.ActorAdmin {
 		reason = "console"
 	}
 	signup, err := domain.RegisterUser(domain.NewUser{
-		ID: id, Username: cmd.Username, Email: cmd.Email, Provider: "local", PasswordHash: hash,
+		ID: id, Username: cmd.Username, Email: cmd.Email, Provider: "local", PasswordHash: sealed,
 		AccessGranted: cmd.AccessGranted, Admin: cmd.Admin, AdminReason: reason,
 	})
 	if err != nil {

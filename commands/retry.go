@@ -4,20 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
+	"math/rand/v2"
 	"time"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
 )
 
-// maxAttempts bounds load–decide–append rounds lost to concurrent writers.
-const maxAttempts = 5
+// Load–decide–append rounds lost to concurrent writers are retried up to
+// maxAttempts times, waiting a random time up to a doubling ceiling between
+// rounds ("full jitter"), so that writers that collided once do not collide
+// again in lockstep.
+const (
+	maxAttempts  = 8
+	retryBackoff = 2 * time.Millisecond
+	retryCeiling = 100 * time.Millisecond
+)
 
 // retry runs attempt until it does not fail with a version conflict: each
 // round reloads its streams and decides again on what it finds.
 func retry[T any](ctx context.Context, what string, attempt func() (T, error)) (T, error) {
 	var zero T
+	ceiling := retryBackoff
 	for range maxAttempts {
 		out, err := attempt()
 		if !errors.Is(err, eventstore.ErrVersionConflict) {
@@ -26,9 +34,12 @@ func retry[T any](ctx context.Context, what string, attempt func() (T, error)) (
 			}
 			return out, nil
 		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return zero, fmt.Errorf("%s: %w", what, context.Cause(ctx))
+		case <-time.After(rand.N(ceiling) + time.Microsecond):
 		}
+		ceiling = min(2*ceiling, retryCeiling)
 	}
 	return zero, fmt.Errorf("%s: %w", what, ErrTooManyConflicts)
 }

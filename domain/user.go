@@ -189,7 +189,7 @@ func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now 
 	}
 	authorized := next.Authorized()
 
-	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: u.Provider, Epoch: next.Epoch, Authorized: authorized}
+	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: u.Provider, Epoch: next.Epoch, Authorized: authorized, AuthTime: now}
 	switch {
 	case p.MFAEnabled && u.TOTP.Enabled:
 		s.Kind, s.ExpiresAt = SessionMFAChallenge, now.Add(p.PendingTTL)
@@ -199,7 +199,6 @@ func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now 
 		s.Kind, s.ExpiresAt = SessionFull, now.Add(fullTTL(authorized, p))
 	}
 	out.Session = s
-	out.User = append(out.User, LoginSucceeded{UserID: u.ID, Provider: u.Provider, SessionID: sessionID})
 	return out, nil
 }
 
@@ -229,18 +228,27 @@ func (u User) SetAdmin(admin bool, reason string) ([]Event, error) {
 // BeginTOTPEnrollment records a new pending secret. Only a full session, or
 // the enrollment session MFA_ENFORCE hands out, may do it, and never over an
 // enabled authenticator: a stolen password must not replace a working one.
-func (u User) BeginTOTPEnrollment(kind SessionKind, sealedSecret string) (Event, error) {
-	if kind != SessionFull && kind != SessionMFAEnroll {
+// A full session must have proved the password within StepUpAge (reauth is
+// when the caller checked it again, zero if it did not): a stolen session
+// cookie alone must not register the thief's authenticator.
+func (u User) BeginTOTPEnrollment(s Session, reauth time.Time, sealedSecret string, now time.Time) (Event, error) {
+	if s.Kind != SessionFull && s.Kind != SessionMFAEnroll {
 		return nil, ErrWrongSessionKind
 	}
 	if u.TOTP.Enabled {
 		return nil, ErrMFAAlreadyEnrolled
 	}
+	if s.Kind == SessionFull && !s.AuthenticatedRecently(reauth, now) {
+		return nil, ErrReauthRequired
+	}
 	return TOTPEnrollmentStarted{UserID: u.ID, Secret: sealedSecret}, nil
 }
 
-// EnableTOTP turns the pending secret on, once a code at step matched it.
-func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string) (Event, error) {
+// EnableTOTP turns the pending secret on, once a code at step matched it,
+// and ends every session the user holds: whoever held one before the
+// authenticator existed must now pass it. The caller keeps the enrolling
+// session alive by rotating it (Session.Rotate) to the new epoch.
+func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string) ([]Event, error) {
 	if kind != SessionFull && kind != SessionMFAEnroll {
 		return nil, ErrWrongSessionKind
 	}
@@ -250,7 +258,10 @@ func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string)
 	if u.TOTP.PendingSecret == "" {
 		return nil, ErrMFANotStarted
 	}
-	return TOTPEnabled{UserID: u.ID, RecoveryCodes: recoveryDigests, Step: step}, nil
+	return []Event{
+		TOTPEnabled{UserID: u.ID, RecoveryCodes: recoveryDigests, Step: step},
+		SessionsRevoked{UserID: u.ID, Epoch: u.Epoch + 1, Reason: "mfa_enabled"},
+	}, nil
 }
 
 // AcceptTOTP accepts a code that matched at step, unless that step (or a

@@ -7,12 +7,14 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/providers/local"
 )
 
 type loginInput struct {
-	Body struct {
+	Device string `cookie:"authportal_device" doc:"Device cookie of a browser that signed in before"`
+	Body   struct {
 		Username string `json:"username" maxLength:"256" doc:"Username (case-insensitive)"`
-		Password string `json:"password" maxLength:"1024" doc:"Password"`
+		Password string `json:"password" maxLength:"4096" doc:"Password, at most 1024 bytes"`
 		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to after sign-in"`
 	}
 }
@@ -27,15 +29,21 @@ type loginOutput struct {
 }
 
 func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error) {
-	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Meta: eventMeta(ctx)})
+	// Bytes, not characters: this is what the hasher takes. Refused here,
+	// before any account is looked up, so the refusal says nothing of one.
+	if len(in.Body.Password) > local.MaxPasswordLen {
+		return nil, problemInvalidInput.err("Passwords are at most 1024 bytes long.")
+	}
+	device := s.device.decode(in.Device)
+	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Device: device, Meta: eventMeta(ctx)})
 	if err != nil {
-		return nil, problemFor(ctx, s.deps.Logger, err)
+		return nil, s.apiError(ctx, err)
 	}
 	cookies, err := s.sessionCookies(res.Session, res.Position)
 	if err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
-	out := &loginOutput{SetCookie: cookies}
+	out := &loginOutput{SetCookie: append(cookies, s.device.issue(s.jar, device, res.Username))}
 	out.Body.OK = true
 	next := safeNext(in.Body.Next, "")
 	switch res.Session.Kind {

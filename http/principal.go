@@ -53,7 +53,7 @@ func (s *Server) resolve(ctx context.Context, cookie string) (*Principal, error)
 		}
 	}
 	u, ok := s.deps.Access.User(claims.UserID)
-	if !ok || u.Disabled || u.Epoch != claims.Epoch || s.deps.Access.SessionEnded(claims.SessionID) {
+	if !ok || u.Disabled || u.Epoch != claims.Epoch || !s.deps.Access.SessionLive(claims.SessionID, s.deps.Now()) {
 		return nil, errNoSession
 	}
 	return &Principal{SessionClaims: claims, User: u}, nil

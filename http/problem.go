@@ -33,6 +33,7 @@ var (
 	problemUsernameTaken      = problemKind{http.StatusConflict, "username-taken", "Username taken"}
 	problemInvalidInput       = problemKind{http.StatusUnprocessableEntity, "invalid-input", "Invalid input"}
 	problemRateLimited        = problemKind{http.StatusTooManyRequests, "rate-limited", "Too many requests"}
+	problemReauthRequired     = problemKind{http.StatusUnauthorized, "reauth-required", "Password confirmation required"}
 	problemUnavailable        = problemKind{http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable"}
 	problemInternal           = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
 )
@@ -70,6 +71,8 @@ func problemFor(ctx context.Context, logger *slog.Logger, err error) *huma.Error
 		return problemInvalidCode.err("That code is not valid. Try the next one from your app, or a recovery code.")
 	case errors.Is(err, domain.ErrSessionEnded), errors.Is(err, domain.ErrSessionNotFound), errors.Is(err, domain.ErrUserNotFound):
 		return problemUnauthenticated.err("Your session has ended. Sign in again.")
+	case errors.Is(err, domain.ErrReauthRequired):
+		return problemReauthRequired.err("Confirm your password to set up a new authenticator.")
 	case errors.Is(err, domain.ErrWrongSessionKind):
 		return problemWrongSession.err("This session cannot do that.")
 	case errors.Is(err, domain.ErrMFAAlreadyEnrolled):
@@ -87,4 +90,14 @@ func problemFor(ctx context.Context, logger *slog.Logger, err error) *huma.Error
 	}
 	logger.ErrorContext(ctx, "request failed", "request_id", metaFrom(ctx).RequestID, "err", err)
 	return problemInternal.err("Something went wrong. The request id in the X-Request-Id header helps the admin find out what.")
+}
+
+// apiError is problemFor for huma operations, which can also carry headers:
+// a spent budget is a 429 with Retry-After.
+func (s *Server) apiError(ctx context.Context, err error) error {
+	var limited *commands.RateLimitedError
+	if errors.As(err, &limited) {
+		return rateLimited(limited.RetryAfter)
+	}
+	return problemFor(ctx, s.deps.Logger, err)
 }

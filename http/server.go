@@ -42,6 +42,7 @@ type Deps struct {
 	AnswerMFA  commands.AnswerMFAChallengeHandler
 	Reader     *queries.Reader
 	Access     *queries.Access
+	Budgets    Budgets
 	Health     Health
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -61,21 +62,14 @@ type Server struct {
 	deps     Deps
 	codec    sessionCodec
 	jar      cookieJar
+	device   deviceCodec
 	pages    *pages
-	mfaLimit *limiter // per user, on top of the per-IP limit
 	handler  http.Handler
 }
 
-// Rate limits: login burst 5 then one every 6 s (10/min); MFA burst 3 then
-// one every 12 s (5/min).
-const (
-	loginEvery, loginBurst = 6 * time.Second, 5
-	mfaEvery, mfaBurst     = 12 * time.Second, 3
-)
-
 // New builds the server's handler.
 func New(config Config, deps Deps) (*Server, error) {
-	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Access == nil || deps.Reader == nil ||
+	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Access == nil || deps.Reader == nil || deps.Budgets == nil ||
 		deps.Logger == nil || deps.Now == nil || deps.Health == nil {
 		return nil, errors.New("http: incomplete configuration")
 	}
@@ -91,8 +85,8 @@ func New(config Config, deps Deps) (*Server, error) {
 		deps:     deps,
 		codec:    sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
 		jar:      cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
+		device:   newDeviceCodec(config.SessionKey),
 		pages:    pg,
-		mfaLimit: newLimiter(mfaEvery, mfaBurst, deps.Now),
 	}
 
 	mux := http.NewServeMux()
@@ -105,11 +99,6 @@ func New(config Config, deps Deps) (*Server, error) {
 	s.registerPages(mux)
 	s.registerHealth(mux)
 
-	limits := map[string]*limiter{
-		"/api/auth/login":       newLimiter(loginEvery, loginBurst, deps.Now),
-		"/mfa/challenge/verify": newLimiter(mfaEvery, mfaBurst, deps.Now),
-		"/mfa/enroll/verify":    newLimiter(mfaEvery, mfaBurst, deps.Now),
-	}
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(origin(config.BaseURL)); err != nil {
 		return nil, err
@@ -123,7 +112,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	var h http.Handler = mux
 	h = s.withSession(h)
 	h = csrf.Handler(h)
-	h = withRateLimit(limits, h)
+	h = s.withRateLimit(h)
 	h = withSecurityHeaders(config.HSTS, h)
 	h = withRequestMeta(config.TrustedProxies, h)
 	s.handler = h

@@ -34,19 +34,21 @@ func (u AccessUser) Authorized() bool { return !u.Disabled && (u.Admin || u.Acce
 
 // Access is the in-memory model every node keeps so that checking a session
 // reads no database: users (admin, access, epoch, MFA) and the sessions that
-// ended before they expired. It is loaded from the projection tables and then
-// kept current by following the log; every node follows it on its own.
+// were started and have not ended. It is loaded from the projection tables
+// and then kept current by following the log; every node follows it on its
+// own. A session it never saw start is no session, however well its cookie
+// is signed.
 type Access struct {
 	mu       sync.RWMutex
 	users    map[string]AccessUser
-	ended    map[string]time.Time // session id -> its expiry; forgotten after that
+	live     map[string]time.Time // started, not ended: session id -> its expiry; forgotten after that
 	position int64
 	moved    chan struct{} // closed and replaced whenever position moves
 }
 
 // NewAccess returns an empty model at position 0.
 func NewAccess() *Access {
-	return &Access{users: map[string]AccessUser{}, ended: map[string]time.Time{}, moved: make(chan struct{})}
+	return &Access{users: map[string]AccessUser{}, live: map[string]time.Time{}, moved: make(chan struct{})}
 }
 
 // Load fills the model from the projection tables, read in one snapshot,
@@ -78,8 +80,8 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 			users[u.ID] = u
 		}
 		rows.Close()
-		ended := map[string]time.Time{}
-		rows, err = tx.Query(ctx, `SELECT id, expires_at FROM sessions WHERE ended_at IS NOT NULL AND expires_at > $1`, now)
+		live := map[string]time.Time{}
+		rows, err = tx.Query(ctx, `SELECT id, expires_at FROM sessions WHERE ended_at IS NULL AND expires_at > $1`, now)
 		if err != nil {
 			return fmt.Errorf("projections: access: read sessions: %w", err)
 		}
@@ -90,11 +92,11 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 				rows.Close()
 				return fmt.Errorf("projections: access: read sessions: %w", err)
 			}
-			ended[id] = exp
+			live[id] = exp
 		}
 		rows.Close()
 		a.mu.Lock()
-		a.users, a.ended = users, ended
+		a.users, a.live = users, live
 		a.setPosition(pos)
 		a.mu.Unlock()
 		return nil
@@ -125,9 +127,10 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = true, false, len(e.RecoveryCodes) })
 	case domain.RecoveryCodeUsed:
 		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = e.Remaining })
+	case domain.SessionStarted:
+		a.live[e.SessionID] = e.ExpiresAt
 	case domain.SessionEnded:
-		// Prune drops it once the session's own token has expired.
-		a.ended[e.SessionID] = e.ExpiresAt
+		delete(a.live, e.SessionID)
 	}
 	a.setPosition(rec.Position)
 }
@@ -148,13 +151,13 @@ func (a *Access) setPosition(pos int64) {
 	a.moved = make(chan struct{})
 }
 
-// Prune forgets ended sessions whose tokens have expired by now.
+// Prune forgets sessions that have expired by now.
 func (a *Access) Prune(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for id, exp := range a.ended {
-		if now.After(exp) {
-			delete(a.ended, id)
+	for id, exp := range a.live {
+		if !now.Before(exp) {
+			delete(a.live, id)
 		}
 	}
 }
@@ -191,13 +194,14 @@ func (a *Access) User(id string) (AccessUser, bool) {
 	return u, ok
 }
 
-// SessionEnded reports whether a session was ended (logout, rotation).
-// Revocation by epoch is checked against the user's Epoch instead.
-func (a *Access) SessionEnded(id string) bool {
+// SessionLive reports whether a session was started, has not ended (logout,
+// rotation) and has not expired at now. Revocation by epoch is checked
+// against the user's Epoch instead.
+func (a *Access) SessionLive(id string, now time.Time) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	_, ok := a.ended[id]
-	return ok
+	exp, ok := a.live[id]
+	return ok && now.Before(exp)
 }
 
 // Follow keeps the model current until ctx ends, through a watermill

@@ -105,10 +105,11 @@ func (w *world) login(id string) string {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.append(w.meta(id),
-		eventstore.Append{StreamID: domain.UserStream(id), Expected: eventstore.Exactly(version), Events: l.User},
-		eventstore.Append{StreamID: domain.SessionStream(sid), Expected: eventstore.NoStream, Events: []domain.Event{l.Session}},
-	)
+	appends := []eventstore.Append{{StreamID: domain.SessionStream(sid), Expected: eventstore.NoStream, Events: []domain.Event{l.Session}}}
+	if len(l.User) > 0 {
+		appends = append(appends, eventstore.Append{StreamID: domain.UserStream(id), Expected: eventstore.Exactly(version), Events: l.User})
+	}
+	w.append(w.meta(id), appends...)
 	w.open[id] = append(w.open[id], sid)
 	return sid
 }
@@ -161,7 +162,8 @@ func (w *world) revokeSessions(id string) {
 func (w *world) enroll(id string, verify bool) {
 	w.t.Helper()
 	u, version := w.user(id)
-	started, err := u.BeginTOTPEnrollment(domain.SessionFull, "v1.sealed-totp-secret-"+id)
+	session := domain.Session{ID: "enroll-" + id, UserID: id, Kind: domain.SessionFull, AuthTime: w.now}
+	started, err := u.BeginTOTPEnrollment(session, time.Time{}, "v1.sealed-totp-secret-"+id, w.now)
 	if errors.Is(err, domain.ErrMFAAlreadyEnrolled) {
 		return
 	}
@@ -178,7 +180,7 @@ func (w *world) enroll(id string, verify bool) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.append(w.meta(id), eventstore.Append{StreamID: domain.UserStream(id), Expected: eventstore.Exactly(version), Events: []domain.Event{enabled}})
+	w.append(w.meta(id), eventstore.Append{StreamID: domain.UserStream(id), Expected: eventstore.Exactly(version), Events: enabled})
 }
 
 // secondFactor answers an MFA challenge: a TOTP code, a recovery code or
