@@ -58,13 +58,13 @@ type Health interface {
 
 // Server is the HTTP face of AuthPortal.
 type Server struct {
-	config   Config
-	deps     Deps
-	codec    sessionCodec
-	jar      cookieJar
-	device   deviceCodec
-	pages    *pages
-	handler  http.Handler
+	config  Config
+	deps    Deps
+	codec   sessionCodec
+	jar     cookieJar
+	device  deviceCodec
+	pages   *pages
+	handler http.Handler
 }
 
 // New builds the server's handler.
@@ -81,12 +81,12 @@ func New(config Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		config:   config,
-		deps:     deps,
-		codec:    sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
-		jar:      cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
-		device:   newDeviceCodec(config.SessionKey),
-		pages:    pg,
+		config: config,
+		deps:   deps,
+		codec:  sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		jar:    cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
+		device: newDeviceCodec(config.SessionKey),
+		pages:  pg,
 	}
 
 	mux := http.NewServeMux()
