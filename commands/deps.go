@@ -9,9 +9,13 @@ import (
 	"github.com/authportal/authportal/throttle"
 )
 
-// Store is the log as commands use it.
+// Store is the log as commands use it. Snapshots keep long-lived streams
+// (users) quick to load: LoadAfter reads only what follows one.
 type Store interface {
 	Load(ctx context.Context, streamID string) ([]domain.Event, int64, error)
+	LoadAfter(ctx context.Context, streamID string, after int64) ([]domain.Event, int64, error)
+	LoadSnapshot(ctx context.Context, streamID string) (eventstore.Snapshot, bool, error)
+	SaveSnapshot(ctx context.Context, streamID string, snap eventstore.Snapshot) // best effort
 	Append(ctx context.Context, meta domain.Metadata, appends ...eventstore.Append) (eventstore.Result, error)
 }
 

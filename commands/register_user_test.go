@@ -22,7 +22,7 @@ func newStore(t *testing.T) *eventstore.Store {
 	return eventstore.New(pgtest.New(t), domain.Events(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-func cheapHasher(t *testing.T) *local.Hasher {
+func cheapHasher(t testing.TB) *local.Hasher {
 	t.Helper()
 	h, err := local.NewHasher(local.Params{Memory: 64, Time: 1, Threads: 1}, 8)
 	if err != nil {
@@ -31,7 +31,7 @@ func cheapHasher(t *testing.T) *local.Hasher {
 	return h
 }
 
-func testSealer(t *testing.T) *commands.Sealer {
+func testSealer(t testing.TB) *commands.Sealer {
 	t.Helper()
 	s, err := commands.NewSealer(make([]byte, 32))
 	if err != nil {

@@ -44,15 +44,40 @@ func retry[T any](ctx context.Context, what string, attempt func() (T, error)) (
 	return zero, fmt.Errorf("%s: %w", what, ErrTooManyConflicts)
 }
 
-// loadUser folds a user's stream.
+// snapshotEvery is how many events past its snapshot a user's stream may
+// grow before loading it takes a new one.
+const snapshotEvery = 32
+
+// loadUser folds a user's stream from its snapshot on: a user's stream grows
+// with every MFA sign-in (the used time step), and no sign-in may read a
+// stream whose length grows with its history.
 func loadUser(ctx context.Context, store Store, userID string) (domain.User, int64, error) {
-	events, version, err := store.Load(ctx, domain.UserStream(userID))
+	stream := domain.UserStream(userID)
+	var u domain.User
+	var from int64
+	snap, ok, err := store.LoadSnapshot(ctx, stream)
 	if err != nil {
 		return domain.User{}, 0, err
 	}
-	u := domain.FoldUser(events)
+	if ok && snap.Schema == domain.UserSnapshotSchema {
+		if su, err := domain.UserFromSnapshot(snap.Data); err == nil {
+			u, from = su, snap.Version
+		} // else: unreadable, so fold the whole stream and take a good one
+	}
+	events, version, err := store.LoadAfter(ctx, stream, from)
+	if err != nil {
+		return domain.User{}, 0, err
+	}
+	for _, e := range events {
+		u.Apply(e)
+	}
 	if !u.Exists() {
 		return u, 0, domain.ErrUserNotFound
+	}
+	if len(events) >= snapshotEvery {
+		if data, err := domain.SnapshotUser(u); err == nil {
+			store.SaveSnapshot(ctx, stream, eventstore.Snapshot{Version: version, Schema: domain.UserSnapshotSchema, Data: data})
+		}
 	}
 	return u, version, nil
 }
