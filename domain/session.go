@@ -36,15 +36,13 @@ func FoldSession(events []Event) Session {
 	return s
 }
 
-// Live returns nil when the session may still act for user u at now.
+// Live returns nil when the session may still act for user u at now
+// (CheckSession).
 func (s Session) Live(u User, now time.Time) error {
-	switch {
-	case s.ID == "":
+	if s.ID == "" {
 		return ErrSessionNotFound
-	case s.Ended, !now.Before(s.ExpiresAt), s.Epoch != u.Epoch, u.Disabled:
-		return ErrSessionEnded
 	}
-	return nil
+	return CheckSession(SessionState{Epoch: s.Epoch, ExpiresAt: s.ExpiresAt, Ended: s.Ended}, u.Standing(), now)
 }
 
 // End closes the session. Ending an ended session is no events.

@@ -35,9 +35,13 @@ type TOTP struct {
 // Exists reports whether the stream held a registration.
 func (u User) Exists() bool { return u.ID != "" }
 
-// Authorized reports whether the user may enter protected apps: not disabled,
-// and an admin or holder of an account an admin created or invited.
-func (u User) Authorized() bool { return !u.Disabled && (u.Admin || u.AccessGranted) }
+// Standing is what the access rules need to know of u.
+func (u User) Standing() Standing {
+	return Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, Disabled: u.Disabled, Epoch: u.Epoch}
+}
+
+// Authorized reports whether the user may enter protected apps (Standing.Authorized).
+func (u User) Authorized() bool { return u.Standing().Authorized() }
 
 // RecoveryCodesLeft counts unspent recovery codes.
 func (u User) RecoveryCodesLeft() int { return len(u.TOTP.RecoveryCodes) - len(u.TOTP.UsedCodes) }

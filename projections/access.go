@@ -29,8 +29,13 @@ type AccessUser struct {
 	RecoveryCodes int  // unspent recovery codes
 }
 
-// Authorized reports whether the user may enter protected apps.
-func (u AccessUser) Authorized() bool { return !u.Disabled && (u.Admin || u.AccessGranted) }
+// Standing is what the access rules need to know of u.
+func (u AccessUser) Standing() domain.Standing {
+	return domain.Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, Disabled: u.Disabled, Epoch: u.Epoch}
+}
+
+// Authorized reports whether the user may enter protected apps (domain.Standing.Authorized).
+func (u AccessUser) Authorized() bool { return u.Standing().Authorized() }
 
 // Access is the in-memory model every node keeps so that checking a session
 // reads no database: users (admin, access, epoch, MFA) and the sessions that
@@ -196,12 +201,30 @@ func (a *Access) User(id string) (AccessUser, bool) {
 
 // SessionLive reports whether a session was started, has not ended (logout,
 // rotation) and has not expired at now. Revocation by epoch is checked
-// against the user's Epoch instead.
+// against the user's Epoch instead (CheckSession does both).
 func (a *Access) SessionLive(id string, now time.Time) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	exp, ok := a.live[id]
 	return ok && now.Before(exp)
+}
+
+// CheckSession applies domain.CheckSession to a session this model saw
+// start, for the user and epoch its cookie claims, and returns the user. A
+// session it never saw start, or one of a user it does not know, is
+// domain.ErrSessionNotFound.
+func (a *Access) CheckSession(sessionID, userID string, epoch int64, now time.Time) (AccessUser, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	u, known := a.users[userID]
+	exp, live := a.live[sessionID]
+	if !known || !live {
+		return AccessUser{}, domain.ErrSessionNotFound
+	}
+	if err := domain.CheckSession(domain.SessionState{Epoch: epoch, ExpiresAt: exp}, u.Standing(), now); err != nil {
+		return AccessUser{}, err
+	}
+	return u, nil
 }
 
 // Follow keeps the model current until ctx ends, through a watermill

@@ -401,6 +401,9 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 		case domain.TOTPEnrollmentStarted:
 			enrolling[e.UserID] = true
 		case domain.SessionStarted:
+			if e.Replaces == "" { // a sign-in, not a rotation
+				loggedIn[e.UserID] = true
+			}
 			sessions[e.SessionID] = &sessionWant{user: e.UserID, kind: string(e.Kind), clientIP: rec.Metadata.ClientIP}
 		case domain.SessionEnded:
 			if s := sessions[e.SessionID]; !s.ended {
