@@ -60,8 +60,9 @@ func (s *Server) challengeSession(ctx context.Context, pending string) (*Princip
 // addresses do not multiply the guesses; only failures spend it, so a user
 // signing in often is never locked out by their own successes.
 func (s *Server) checkAccountLimit(userID string) error {
-	if blocked, _ := s.mfaLimit.exhausted(userID); blocked {
-		return problemRateLimited.err("Too many attempts. Wait a moment and try again.")
+	if blocked, wait := s.mfaLimit.exhausted(userID); blocked {
+		m, retryAfter := tooManyAttempts(wait)
+		return huma.ErrorWithHeaders(m, http.Header{"Retry-After": {retryAfter}})
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package http
 
 import (
-	"math"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -100,6 +98,7 @@ func withRateLimit(limits map[string]*limiter, next http.Handler) http.Handler {
 }
 
 func writeTooManyRequests(w http.ResponseWriter, r *http.Request, wait time.Duration) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	writeProblem(w, r, problemRateLimited, "Too many attempts. Wait a moment and try again.")
+	m, retryAfter := tooManyAttempts(wait)
+	w.Header().Set("Retry-After", retryAfter)
+	writeErrorModel(w, r, m)
 }
