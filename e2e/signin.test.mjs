@@ -303,6 +303,16 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { timeo
     await lookAt('enroll-pending');
   });
 
+  await t.test('a 5-digit code is answered in plain words', async () => {
+    expectFailedFetch('/mfa/enroll/verify');
+    await page.fill('#enroll-code', '12345');
+    await page.click('#enroll-submit');
+    const error = page.locator('#enroll-error');
+    await error.waitFor({ state: 'visible' });
+    assert.equal((await error.textContent()).trim(), 'Enter the 6-digit code from your authenticator app.');
+    assert.equal(await activeId(), 'enroll-code');
+  });
+
   await t.test('the code of the app that scanned first turns MFA on and shows 10 recovery codes', async () => {
     enrolledStep = stepAt(Date.now() / 1000);
     await page.fill('#enroll-code', totpForStep(secret, enrolledStep));
