@@ -103,8 +103,9 @@ function wrongCode(secret, step) {
 }
 
 // Every text on the page against what is behind it, as the browser renders
-// it: WCAG 2 contrast, at least 4.5:1 (3:1 for large text). Returns the
-// lowest ratio found and every text below its minimum.
+// it: WCAG 2 contrast, at least 4.5:1 (3:1 for large text), and the edges
+// of controls at least 3:1. Returns the lowest text ratio found and
+// everything below its minimum.
 function measureContrast() {
   const parse = (c) => {
     const m = c.match(/rgba?\(([^)]+)\)/);
@@ -138,6 +139,17 @@ function measureContrast() {
     const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
     min = Math.min(min, ratio);
     if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName.toLowerCase()}#${el.id} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+  }
+  // Controls: their edge (border, else fill) at least 3:1 against what is
+  // around them (WCAG 1.4.11), so a field or button can be found at all.
+  for (const el of document.querySelectorAll('input, button, .button')) {
+    if (el.closest('[hidden]') || el.getClientRects().length === 0 || el.disabled) continue;
+    const st = getComputedStyle(el);
+    const border = parse(st.borderTopColor);
+    const edge = parseFloat(st.borderTopWidth) > 0 && border.a > 0 ? border : parse(st.backgroundColor);
+    const [hi, lo] = [lum(edge), lum(behind(el.parentElement))].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    if (ratio < 3) low.push(`edge of ${el.tagName.toLowerCase()}#${el.id}: ${ratio.toFixed(2)}`);
   }
   return { min, low };
 }

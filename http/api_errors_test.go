@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/projections"
 	"github.com/authportal/authportal/queries"
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/humatest"
 )
 
 type healthyServer struct{}
@@ -199,5 +203,36 @@ func TestWaitWords(t *testing.T) {
 		if retryAfter == "0" {
 			t.Errorf("tooManyAttempts(%v) Retry-After 0", tt.wait)
 		}
+	}
+}
+
+// The same code failure reads differently by page: recovery codes exist only
+// once enrollment is done, and a reused code is its own problem.
+func TestCodeFailureWordsPerOperation(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tests := []struct {
+		name, op    string
+		err         error
+		typ, detail string
+	}{
+		{"wrong code at enrollment", "mfa-enroll-verify", domain.ErrCodeInvalid, "invalid-code",
+			"That code is not valid. Enter the code your app shows for AuthPortal now, before it changes."},
+		{"wrong code at the challenge", "mfa-challenge-verify", domain.ErrCodeInvalid, "invalid-code",
+			"That code is not valid. Try the next one from your app, or a recovery code."},
+		{"reused code at the challenge", "mfa-challenge-verify", domain.ErrCodeReused, "code-reused",
+			"That code was already used. Wait for the next one from your app."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := humatest.NewContext(&huma.Operation{OperationID: tt.op}, httptest.NewRequest("POST", "/", nil), httptest.NewRecorder())
+			v, err := publicErrors(ctx, "401", problemFor(t.Context(), logger, fmt.Errorf("answer: %w", tt.err)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := v.(*huma.ErrorModel)
+			if want := "urn:authportal:problem:" + tt.typ; m.Type != want || m.Detail != tt.detail {
+				t.Errorf("got %s %q, want %s %q", m.Type, m.Detail, want, tt.detail)
+			}
+		})
 	}
 }
