@@ -236,3 +236,23 @@ func TestCodeFailureWordsPerOperation(t *testing.T) {
 		})
 	}
 }
+
+func TestInvalidInputWords(t *testing.T) {
+	tests := []struct {
+		name string
+		err  domain.InvalidInputError
+		want string
+	}{
+		{"username", domain.InvalidInputError{Field: "username", Reason: "1 to 64 characters"},
+			"Usernames are 1 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit."},
+		{"other field", domain.InvalidInputError{Field: "password", Reason: "at least 12 characters"}, "At least 12 characters (password)."},
+		{"no reason", domain.InvalidInputError{Field: "password"}, "The password is not valid."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := invalidInputWords(&tt.err); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

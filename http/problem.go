@@ -113,6 +113,9 @@ func invalidInputWords(e *domain.InvalidInputError) string {
 	case "email":
 		return "Enter a plain email address, like name@example.com."
 	}
+	if e.Reason == "" {
+		return "The " + e.Field + " is not valid."
+	}
 	r := []rune(e.Reason)
 	return strings.ToUpper(string(r[:1])) + string(r[1:]) + " (" + e.Field + ")."
 }
