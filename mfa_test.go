@@ -101,8 +101,8 @@ func TestMFAEnrollThenChallenge(t *testing.T) {
 	// The same code again, in a new sign-in, inside its window: refused.
 	b.post("/logout", nil)
 	b.login("gina", "correct horse battery", http.StatusOK)
-	if res := b.post("/mfa/challenge/verify", map[string]string{"code": next}); res.Status != http.StatusUnauthorized || res.problemType(t) != "urn:authportal:problem:invalid-code" {
-		t.Errorf("reused code: %d %s, want 401 invalid-code", res.Status, res.Body)
+	if res := b.post("/mfa/challenge/verify", map[string]string{"code": next}); res.Status != http.StatusUnauthorized || res.problemType(t) != "urn:authportal:problem:code-reused" {
+		t.Errorf("reused code: %d %s, want 401 code-reused", res.Status, res.Body)
 	}
 	ts.clock.Advance(totp.Period)
 	if res := b.post("/mfa/challenge/verify", map[string]string{"code": code(t, ts, secret, 1)}); res.Status != http.StatusOK {

@@ -8,6 +8,7 @@ import (
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/providers/local"
+	"github.com/danielgtaylor/huma/v2"
 )
 
 type loginInput struct {
@@ -29,10 +30,8 @@ type loginOutput struct {
 }
 
 func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error) {
-	// Bytes, not characters: this is what the hasher takes. Refused here,
-	// before any account is looked up, so the refusal says nothing of one.
-	if len(in.Body.Password) > local.MaxPasswordLen {
-		return nil, problemInvalidInput.err("Passwords are at most 1024 bytes long.")
+	if err := checkPasswordBytes(in.Body.Password); err != nil {
+		return nil, err
 	}
 	device := s.device.decode(in.Device)
 	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Device: device, Meta: eventMeta(ctx)})
@@ -63,4 +62,21 @@ func withNext(path, next string) string {
 		return path
 	}
 	return path + "?next=" + url.QueryEscape(next)
+}
+
+// passwordTooLong is the one wording of the byte cap, whether huma's length
+// check or checkPasswordBytes caught it.
+const passwordTooLong = "Passwords are at most 1024 bytes long."
+
+// checkPasswordBytes caps a password by bytes, which is what the hasher
+// takes (huma's maxLength counts characters, and three-byte characters
+// would pass it three times over). It is checked before any account is
+// looked up, so the refusal says nothing of one.
+func checkPasswordBytes(password string) error {
+	if len(password) <= local.MaxPasswordLen {
+		return nil
+	}
+	m := problemInvalidInput.err(passwordTooLong)
+	m.Errors = []*huma.ErrorDetail{{Message: passwordTooLong, Location: "body.password"}}
+	return m
 }

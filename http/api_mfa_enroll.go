@@ -7,7 +7,6 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/providers/local"
 	"github.com/danielgtaylor/huma/v2"
 )
 
@@ -83,8 +82,8 @@ func (s *Server) mfaEnrollStart(ctx context.Context, in *mfaStartInput) (*mfaSta
 	}
 	cmd := commands.StartTOTPEnrollment{SessionID: p.SessionID, Meta: eventMeta(ctx)}
 	if in.Body != nil {
-		if len(in.Body.Password) > local.MaxPasswordLen {
-			return nil, problemInvalidInput.err("Passwords are at most 1024 bytes long.")
+		if err := checkPasswordBytes(in.Body.Password); err != nil {
+			return nil, err
 		}
 		cmd.Password = in.Body.Password
 	}

@@ -2,10 +2,7 @@ package http
 
 import (
 	"context"
-	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/authportal/authportal/throttle"
@@ -50,29 +47,14 @@ func (s *Server) withRateLimit(next http.Handler) http.Handler {
 	})
 }
 
-func retryAfterSeconds(wait time.Duration) string {
-	return strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
-}
-
-// tooManyAttempts says, in words, how long to wait.
-func tooManyAttempts(wait time.Duration) string {
-	secs := max(1, int(math.Ceil(wait.Seconds())))
-	switch {
-	case secs == 1:
-		return "Too many attempts. Try again in a second."
-	case secs < 90:
-		return fmt.Sprintf("Too many attempts. Try again in %d seconds.", secs)
-	default:
-		return fmt.Sprintf("Too many attempts. Try again in %d minutes.", (secs+59)/60)
-	}
-}
-
 func writeTooManyRequests(w http.ResponseWriter, r *http.Request, wait time.Duration) {
-	w.Header().Set("Retry-After", retryAfterSeconds(wait))
-	writeProblem(w, r, problemRateLimited, tooManyAttempts(wait))
+	m, retryAfter := tooManyAttempts(wait)
+	w.Header().Set("Retry-After", retryAfter)
+	writeErrorModel(w, r, m)
 }
 
 // rateLimited is a huma operation's 429, with Retry-After.
 func rateLimited(wait time.Duration) error {
-	return huma.ErrorWithHeaders(problemRateLimited.err(tooManyAttempts(wait)), http.Header{"Retry-After": {retryAfterSeconds(wait)}})
+	m, retryAfter := tooManyAttempts(wait)
+	return huma.ErrorWithHeaders(m, http.Header{"Retry-After": {retryAfter}})
 }

@@ -94,6 +94,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	hc.CreateHooks = nil // no $schema member or Link header built from client-controlled headers
 	hc.DocsPath = ""     // the default UI loads from a CDN; /docs is served from embedded assets
 	hc.Info.Description = "Sign-in, sessions and MFA for a self-hosted identity portal."
+	hc.Transformers = append(hc.Transformers, publicErrors) // no submitted value in any error (api_errors.go)
 	api := humago.New(mux, hc)
 	s.registerAPI(api)
 	s.registerPages(mux)
