@@ -121,6 +121,8 @@ var registrations = []Registration{
 	{TypeMFAChallengeFailed, 1, Current[MFAChallengeFailed]},
 	{TypeSessionStarted, 1, Current[SessionStarted]},
 	{TypeSessionEnded, 1, Current[SessionEnded]},
+	{TypePasswordChanged, 1, Current[PasswordChanged]},
+	{TypeTOTPReset, 1, Current[TOTPReset]},
 }
 
 // Events returns the registry of every event AuthPortal writes.
