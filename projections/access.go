@@ -125,6 +125,8 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = true, false, len(e.RecoveryCodes) })
 	case domain.RecoveryCodeUsed:
 		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = e.Remaining })
+	case domain.TOTPReset:
+		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = false, false, 0 })
 	case domain.SessionEnded:
 		// Prune drops it once the session's own token has expired.
 		a.ended[e.SessionID] = e.ExpiresAt
