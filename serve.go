@@ -85,7 +85,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	a.now = now
 	a.handlers = handlers{
 		register:   commands.NewRegisterUserHandler(a.store, hasher, newID),
-		login:      commands.NewLoginHandler(a.store, hasher, newID, now, policy, c.AdminBootstrapUsers),
+		login:      commands.NewLoginHandler(a.store, hasher, sealer, newID, now, policy, c.AdminBootstrapUsers),
 		logout:     commands.NewLogoutHandler(a.store),
 		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, now, c.MFAIssuer),
 		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, newID, now, policy),

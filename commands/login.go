@@ -28,6 +28,7 @@ type LoginResult struct {
 type LoginHandler struct {
 	store     Store
 	hasher    PasswordHasher
+	sealer    *Sealer // opens password hashes that PasswordChanged sealed
 	newID     NewID
 	now       Clock
 	policy    domain.SessionPolicy
@@ -36,8 +37,8 @@ type LoginHandler struct {
 
 // NewLoginHandler panics on a nil dependency. bootstrapAdmins lists the
 // usernames of ADMIN_BOOTSTRAP_USERS.
-func NewLoginHandler(store Store, hasher PasswordHasher, newID NewID, now Clock, policy domain.SessionPolicy, bootstrapAdmins []string) LoginHandler {
-	if store == nil || hasher == nil || newID == nil || now == nil {
+func NewLoginHandler(store Store, hasher PasswordHasher, sealer *Sealer, newID NewID, now Clock, policy domain.SessionPolicy, bootstrapAdmins []string) LoginHandler {
+	if store == nil || hasher == nil || sealer == nil || newID == nil || now == nil {
 		panic("commands.NewLoginHandler: nil dependency")
 	}
 	boot := map[string]bool{}
@@ -46,7 +47,7 @@ func NewLoginHandler(store Store, hasher PasswordHasher, newID NewID, now Clock,
 			boot[n] = true
 		}
 	}
-	return LoginHandler{store: store, hasher: hasher, newID: newID, now: now, policy: policy, bootstrap: boot}
+	return LoginHandler{store: store, hasher: hasher, sealer: sealer, newID: newID, now: now, policy: policy, bootstrap: boot}
 }
 
 // Handle returns ErrInvalidCredentials for every first-factor failure,
@@ -72,7 +73,11 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	ok, err := h.hasher.Verify(ctx, u.PasswordHash, cmd.Password)
+	hash, err := openPasswordHash(h.sealer, userID, u.PasswordHash)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
+	}
+	ok, err := h.hasher.Verify(ctx, hash, cmd.Password)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
