@@ -82,7 +82,9 @@ func usage(prefix string) string {
 }
 
 // isHelp reports whether arg asks for help.
-func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help" }
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
 
 // lookup finds the command named by the longest run of leading words of
 // args, returning it and the arguments after its name.
