@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -124,7 +125,7 @@ func dispatch(in *invocation, args []string) error {
 	fs.SetOutput(io.Discard) // errors are returned; help is printed below
 	run := c.setup(fs)
 	err := fs.Parse(rest)
-	if errors.Is(err, flag.ErrHelp) || (err == nil && fs.NArg() > 0 && isHelp(fs.Arg(0))) {
+	if errors.Is(err, flag.ErrHelp) || (err == nil && slices.ContainsFunc(fs.Args(), isHelp)) {
 		fmt.Fprint(in.stdout, commandHelp(c, fs))
 		return nil
 	}

@@ -35,6 +35,9 @@ func TestHelpOnEveryCommandChangesNothing(t *testing.T) {
 			append(words[:len(words):len(words)], "-h"),
 			append([]string{"help"}, words...),
 		}
+		if c.maxArgs > 0 { // help after a positional argument
+			forms = append(forms, append(words[:len(words):len(words)], "users", "--help"))
+		}
 		if words[0] == "user" { // help wins over the flags around it
 			forms = append(forms, append(words[:len(words):len(words)], "--username", "x", "--help"))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,15 @@ func TestAuditVerifyThroughTheCLI(t *testing.T) {
 	head := strings.Fields(out)[len(strings.Fields(out))-1] // POS:HASH
 	if _, err := ts.cli(t, "", "audit", "verify", "--anchor", head); err != nil {
 		t.Errorf("anchor of the intact head refused: %v", err)
+	}
+	out, err = ts.cli(t, "", "audit", "verify", "--json", "--anchor", head)
+	var v struct {
+		Checked  int64  `json:"checked"`
+		Head     int64  `json:"head"`
+		HeadHash string `json:"headHash"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v.Checked == 0 || fmt.Sprintf("%d:%s", v.Head, v.HeadHash) != head {
+		t.Errorf("verify --json = %q %v, want the same head %s as JSON", out, err, head)
 	}
 
 	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
