@@ -82,9 +82,12 @@ func usage(prefix string) string {
 	return b.String()
 }
 
+// isHelpFlag reports whether arg is a help flag.
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 // isHelp reports whether arg asks for help.
 func isHelp(arg string) bool {
-	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+	return isHelpFlag(arg) || arg == "help"
 }
 
 // lookup finds the command named by the longest run of leading words of
@@ -124,8 +127,10 @@ func dispatch(in *invocation, args []string) error {
 	fs := flag.NewFlagSet("authportal "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned; help is printed below
 	run := c.setup(fs)
+	// A help flag anywhere wins, even where the flag package would take it
+	// as another flag's value (--username --help).
 	err := fs.Parse(rest)
-	if errors.Is(err, flag.ErrHelp) || (err == nil && slices.ContainsFunc(fs.Args(), isHelp)) {
+	if errors.Is(err, flag.ErrHelp) || slices.ContainsFunc(rest, isHelpFlag) || (err == nil && slices.ContainsFunc(fs.Args(), isHelp)) {
 		fmt.Fprint(in.stdout, commandHelp(c, fs))
 		return nil
 	}

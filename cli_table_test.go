@@ -39,7 +39,9 @@ func TestHelpOnEveryCommandChangesNothing(t *testing.T) {
 			forms = append(forms, append(words[:len(words):len(words)], "users", "--help"))
 		}
 		if words[0] == "user" { // help wins over the flags around it
-			forms = append(forms, append(words[:len(words):len(words)], "--username", "x", "--help"))
+			forms = append(forms,
+				append(words[:len(words):len(words)], "--username", "x", "--help"),
+				append(words[:len(words):len(words)], "--username", "--help"))
 		}
 		for _, args := range forms {
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
