@@ -221,7 +221,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	a.started.Store(true)
-	logger.Info("AuthPortal listening", "addr", ln.Addr().String(), "base_url", c.BaseURL.String(), "version", version, "embedded_db", a.db.cluster != nil)
+	startBanner(ctx, logger, a.db.pool, c, ln.Addr(), a.db.cluster != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

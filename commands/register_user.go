@@ -57,7 +57,7 @@ func (h RegisterUserHandler) Handle(ctx context.Context, cmd RegisterUser) (Regi
 		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: err.Error()}
 	}
 	id := h.newID()
-	sealed, err := h.sealer.Seal([]byte(hash), id)
+	sealed, err := h.sealer.SealPasswordHash(hash, id)
 	if err != nil {
 		return RegisterUserResult{}, fmt.Errorf("register user: %w", err)
 	}

@@ -65,6 +65,16 @@ func (s *Sealer) Open(sealed, context string) ([]byte, error) {
 	return plain, nil
 }
 
+// SealPasswordHash seals an argon2id PHC string for userID's stream: a copy
+// of the log alone then gives no offline guessing material.
+func (s *Sealer) SealPasswordHash(hash, userID string) (string, error) {
+	sealed, err := s.Seal([]byte(hash), userID)
+	if err != nil {
+		return "", fmt.Errorf("seal password hash: %w", err)
+	}
+	return sealed, nil
+}
+
 // OpenPasswordHash returns the PHC string of a user's password hash as the
 // log holds it: sealed for this user, or in clear in rows written before
 // hashes were sealed (user.registered v1).

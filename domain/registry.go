@@ -123,6 +123,8 @@ var registrations = []Registration{
 	{TypeSessionStarted, 1, Upcast(upcastSessionStartedV1)},
 	{TypeSessionStarted, 2, Current[SessionStarted]},
 	{TypeSessionEnded, 1, Current[SessionEnded]},
+	{TypePasswordChanged, 1, Current[PasswordChanged]},
+	{TypeTOTPReset, 1, Current[TOTPReset]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

@@ -61,6 +61,8 @@ func samples() []domain.Event {
 			Replaces: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE", AuthTime: expires.Add(-24 * time.Hour),
 		},
 		domain.SessionEnded{SessionID: "01JPDQ9A4D6F8H0K2M4P6R8T0VXZ", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "logout", ExpiresAt: expires},
+		domain.PasswordChanged{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", PasswordHash: "v1.c2VhbGVkLWFyZ29uMmlkLXBoYy1zdHJpbmctYnl0ZXM", Reason: "cli"},
+		domain.TOTPReset{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "cli"},
 	}
 }
 

@@ -14,7 +14,7 @@ type User struct {
 	Username      string
 	Email         string
 	Provider      string
-	PasswordHash  string
+	PasswordHash  string // from UserRegistered, or sealed with DATA_KEY once a PasswordChanged replaced it
 	Admin         bool
 	AccessGranted bool
 	Disabled      bool
@@ -75,6 +75,10 @@ func (u *User) Apply(e Event) {
 			u.TOTP.UsedCodes = map[int]bool{}
 		}
 		u.TOTP.UsedCodes[e.Index] = true
+	case PasswordChanged:
+		u.PasswordHash = e.PasswordHash
+	case TOTPReset:
+		u.TOTP = TOTP{}
 	}
 }
 

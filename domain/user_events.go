@@ -15,6 +15,8 @@ const (
 	TypeTOTPUsed              = "user.totp_used"
 	TypeRecoveryCodeUsed      = "user.recovery_code_used"
 	TypeMFAChallengeFailed    = "user.mfa_challenge_failed"
+	TypePasswordChanged       = "user.password_changed"
+	TypeTOTPReset             = "user.totp_reset"
 )
 
 // UsernameClaimed reserves a case-folded username for one user. Appended to
@@ -133,6 +135,21 @@ type MFAChallengeFailed struct {
 	Reason    string `json:"reason"` // "invalid", "reused"
 }
 
+// PasswordChanged replaces a local account's password.
+type PasswordChanged struct {
+	UserID       string `json:"userId"`
+	PasswordHash string `json:"passwordHash"` // argon2id PHC string sealed with DATA_KEY; never clear, never a password
+	Reason       string `json:"reason"`       // "cli", "console", "self"
+}
+
+// TOTPReset takes a user's authenticator away (pending or enabled, with its
+// recovery codes), so they sign in with the first factor alone until they
+// enroll again: the admin's way out for a lost device.
+type TOTPReset struct {
+	UserID string `json:"userId"`
+	Reason string `json:"reason"` // "cli", "console"
+}
+
 func (UsernameClaimed) EventType() string       { return TypeUsernameClaimed }
 func (UserRegistered) EventType() string        { return TypeUserRegistered }
 func (AdminGranted) EventType() string          { return TypeAdminGranted }
@@ -145,6 +162,8 @@ func (TOTPEnabled) EventType() string           { return TypeTOTPEnabled }
 func (TOTPUsed) EventType() string              { return TypeTOTPUsed }
 func (RecoveryCodeUsed) EventType() string      { return TypeRecoveryCodeUsed }
 func (MFAChallengeFailed) EventType() string    { return TypeMFAChallengeFailed }
+func (PasswordChanged) EventType() string       { return TypePasswordChanged }
+func (TOTPReset) EventType() string             { return TypeTOTPReset }
 
 func (UsernameClaimed) SchemaVersion() int       { return 1 }
 func (UserRegistered) SchemaVersion() int        { return 2 }
@@ -158,3 +177,5 @@ func (TOTPEnabled) SchemaVersion() int           { return 1 }
 func (TOTPUsed) SchemaVersion() int              { return 1 }
 func (RecoveryCodeUsed) SchemaVersion() int      { return 1 }
 func (MFAChallengeFailed) SchemaVersion() int    { return 1 }
+func (PasswordChanged) SchemaVersion() int       { return 1 }
+func (TOTPReset) SchemaVersion() int             { return 1 }

@@ -134,6 +134,8 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = e.Remaining })
 	case domain.SessionStarted:
 		a.live[e.SessionID] = e.ExpiresAt
+	case domain.TOTPReset:
+		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = false, false, 0 })
 	case domain.SessionEnded:
 		delete(a.live, e.SessionID)
 	}
