@@ -278,7 +278,28 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { timeo
     assert.equal((await start.textContent()).trim(), 'Show my QR code');
     assert.ok(await page.locator('#enroll-replace-warning').isHidden(), 'a first setup warns of nothing to replace');
     await lookAt('enroll-start');
+    // A session signed in more than a few minutes ago must confirm the
+    // password first. The server's clock cannot be moved from here, so the
+    // first answer is the server's reauth-required problem, played back;
+    // the confirmation then goes to the real server.
+    let replayed = false;
+    await page.route(url('/mfa/enroll/start'), async (route) => {
+      if (replayed || route.request().postDataJSON()?.password) return route.continue();
+      replayed = true;
+      await route.fulfill({
+        status: 401, contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'urn:authportal:problem:reauth-required', title: 'Password confirmation required', status: 401,
+          detail: 'Confirm your password to set up a new authenticator.' }),
+      });
+    });
+    expectFailedFetch('/mfa/enroll/start');
     await start.click();
+    await page.locator('#enroll-reauth').waitFor({ state: 'visible' });
+    assert.equal(await activeId(), 'enroll-password', 'the focus moves to the password field');
+    await lookAt('enroll-reauth');
+    await page.fill('#enroll-password', password);
+    await page.click('#enroll-reauth-submit');
+    await page.unroute(url('/mfa/enroll/start'));
     const qr = page.locator('#enroll-qr');
     await qr.waitFor({ state: 'visible' });
     await page.waitForFunction(() => {
@@ -291,6 +312,7 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { timeo
     // Hidden for real (display: none), not merely flagged: a second click
     // would replace the secret the app just scanned.
     assert.ok(await start.isHidden(), '"Show my QR code" is still on screen after the QR code came');
+    assert.ok(await page.locator('#enroll-reauth').isHidden(), 'the password form is still on screen after the QR code came');
     assert.equal(await activeId(), 'enroll-code', 'the focus moves to the code field');
     const foreign = requests.filter((r) => !r.startsWith('data:') && new URL(r).origin !== origin);
     assert.deepEqual(foreign, [], 'requests to hosts other than the portal');

@@ -32,23 +32,53 @@
     el("enroll-new").hidden = false;
   }
 
+  // showKey puts a freshly made secret on the page.
+  function showKey(data) {
+    el("enroll-qr").src = data.qrCode;
+    el("enroll-secret").textContent = data.secret;
+    el("enroll-new").hidden = true;
+    el("enroll-pending").hidden = true;
+    el("enroll-reauth").hidden = true;
+    el("enroll-key").hidden = false;
+    el("enroll-setup").hidden = false;
+    el("enroll-code").value = "";
+    el("enroll-code").focus();
+  }
+
   start.addEventListener("click", async () => {
     el("enroll-start-error").hidden = true;
     start.disabled = true;
     try {
-      const data = await postJSON("/mfa/enroll/start");
-      el("enroll-qr").src = data.qrCode;
-      el("enroll-secret").textContent = data.secret;
-      el("enroll-new").hidden = true;
-      el("enroll-pending").hidden = true;
-      el("enroll-key").hidden = false;
-      el("enroll-setup").hidden = false;
-      el("enroll-code").value = "";
-      el("enroll-code").focus();
+      showKey(await postJSON("/mfa/enroll/start"));
     } catch (err) {
-      showError(el("enroll-start-error"), err);
+      if (err.type === "urn:authportal:problem:reauth-required") {
+        // A session signed in a while ago must confirm the password first.
+        el("enroll-new").hidden = true;
+        el("enroll-reauth").hidden = false;
+        el("enroll-password").focus();
+      } else {
+        showError(el("enroll-start-error"), err);
+      }
     } finally {
       start.disabled = false;
+    }
+  });
+
+  const reauthSubmit = el("enroll-reauth-submit");
+  el("enroll-reauth").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const error = el("enroll-reauth-error");
+    error.hidden = true;
+    reauthSubmit.disabled = true;
+    try {
+      showKey(await postJSON("/mfa/enroll/start", { password: el("enroll-password").value }));
+      el("enroll-password").value = "";
+    } catch (err) {
+      showError(error, err);
+      el("enroll-password").value = "";
+      el("enroll-password").focus();
+    } finally {
+      reauthSubmit.disabled = false;
     }
   });
 
