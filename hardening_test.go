@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authportal/authportal/providers/local"
 	"github.com/jackc/pgx/v5"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwt"
@@ -341,5 +342,48 @@ func TestOverlongPasswordsAreRefusedAtTheEdge(t *testing.T) {
 	}
 	if strings.Contains(string(known.Body), "€€") {
 		t.Error("the refusal echoes the password")
+	}
+}
+
+// Password hashes leave the log only sealed: a user registered before hashes
+// were sealed (user.registered v1, the hash in clear) still signs in, and
+// audit export prints no hash, sealed rows staying sealed.
+func TestAuditExportPrintsNoPasswordHash(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "jo", "correct horse battery", false)
+
+	hasher, err := local.NewHasher(local.Params{Memory: 64, Time: 1, Threads: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear, err := hasher.Hash(t.Context(), "legacy password ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	claim := `{"username":"legacy","userId":"LEGACYUSER"}`
+	registered := fmt.Sprintf(`{"userId":"LEGACYUSER","username":"legacy","provider":"local","passwordHash":%q,"accessGranted":true}`, clear)
+	if _, err := conn.Exec(t.Context(), `SELECT append_events($1, $2, $3, $4, $5, $6::jsonb[], $7)`,
+		[]string{"username-legacy", "user-LEGACYUSER"}, []int64{0, 0}, []string{"username-legacy", "user-LEGACYUSER"},
+		[]string{"username.claimed", "user.registered"}, []int32{1, 1}, []string{claim, registered},
+		`{"actor":"cli","actorKind":"cli"}`); err != nil {
+		t.Fatal(err)
+	}
+	ts.browser(t).login("legacy", "legacy password ok", http.StatusOK)
+
+	out, err := ts.cli(t, "", "audit", "export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "$argon2id$") || strings.Contains(out, "argon2id") {
+		t.Error("audit export prints a password hash")
+	}
+	if !strings.Contains(out, `"passwordHash":"[redacted]"`) || !strings.Contains(out, `"sealedPasswordHash":"v1.`) {
+		t.Errorf("audit export: want the v1 hash redacted and the v2 one sealed; got\n%s", out)
 	}
 }

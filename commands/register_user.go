@@ -8,6 +8,7 @@ import (
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/local"
 )
 
 // RegisterUser creates a local account.
@@ -52,9 +53,12 @@ func (h RegisterUserHandler) Handle(ctx context.Context, cmd RegisterUser) (Regi
 	if n := utf8.RuneCountInString(cmd.Password); n < MinPasswordLen {
 		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: fmt.Sprintf("at least %d characters", MinPasswordLen)}
 	}
+	if len(cmd.Password) > local.MaxPasswordLen {
+		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: fmt.Sprintf("at most %d bytes", local.MaxPasswordLen)}
+	}
 	hash, err := h.hasher.Hash(ctx, cmd.Password)
 	if err != nil {
-		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: err.Error()}
+		return RegisterUserResult{}, fmt.Errorf("register user: %w", err) // ErrBusy: shed load, 503
 	}
 	id := h.newID()
 	sealed, err := h.sealer.SealPasswordHash(hash, id)

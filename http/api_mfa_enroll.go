@@ -91,6 +91,10 @@ func (s *Server) mfaEnrollStart(ctx context.Context, in *mfaStartInput) (*mfaSta
 	if err != nil {
 		return nil, s.apiError(ctx, err)
 	}
+	// The status the page reads next comes from the access model.
+	if err := s.awaitModel(ctx, res.Position); err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
+	}
 	out := &mfaStartOutput{}
 	out.Body.Secret, out.Body.Replaced = res.Secret, res.Replaced
 	out.Body.QRCode = "data:image/png;base64," + base64.StdEncoding.EncodeToString(res.QRCode)
