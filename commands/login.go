@@ -99,11 +99,8 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	switch {
-	case !match:
+	if !match {
 		return LoginResult{}, h.recordFailure(ctx, cmd, u, "bad_password")
-	case u.Disabled:
-		return LoginResult{}, h.recordFailure(ctx, cmd, u, "disabled")
 	}
 	// Right password: what was reserved against failures is given back.
 	if err := h.budgets.Refund(ctx, budget.scope, budget.id, budget.limit); err != nil {
@@ -118,9 +115,6 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 			return LoginResult{}, err
 		}
 		login, err := u.Login(sessionID, h.bootstrap[u.Username], h.policy, h.now())
-		if errors.Is(err, domain.ErrUserDisabled) {
-			return LoginResult{}, ErrInvalidCredentials
-		}
 		if err != nil {
 			return LoginResult{}, err
 		}
@@ -134,6 +128,9 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		}
 		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session, Username: u.Username}, nil
 	})
+	if errors.Is(err, domain.ErrUserDisabled) {
+		return LoginResult{}, h.recordFailure(ctx, cmd, u, "disabled")
+	}
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -69,8 +69,8 @@ func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChal
 		if err != nil {
 			return AnswerMFAChallengeResult{}, err
 		}
-		if live.session.Kind != domain.SessionMFAChallenge {
-			return AnswerMFAChallengeResult{}, domain.ErrWrongSessionKind
+		if err := live.session.OwesChallenge(); err != nil {
+			return AnswerMFAChallengeResult{}, err
 		}
 		u := live.user
 		used, err := h.check(u, cmd)
@@ -101,10 +101,11 @@ func (h AnswerMFAChallengeHandler) check(u domain.User, cmd AnswerMFAChallenge) 
 	if totp.LooksLikeRecoveryCode(cmd.Code) {
 		return u.UseRecoveryCode(totp.RecoveryDigest(u.ID, cmd.Code), cmd.SessionID)
 	}
-	if !u.TOTP.Enabled {
-		return nil, domain.ErrMFANotEnrolled
+	sealed, err := u.TOTPSecret()
+	if err != nil {
+		return nil, err
 	}
-	secret, err := h.sealer.Open(u.TOTP.Secret, u.ID)
+	secret, err := h.sealer.Open(sealed, u.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,16 @@ func (s Session) Rotate(u User, newID string, p SessionPolicy, now time.Time) (e
 	return s.End("rotated"), started
 }
 
+// OwesChallenge returns nil when the session may answer a second-factor
+// challenge: it passed the password of a user with an authenticator, and
+// nothing else.
+func (s Session) OwesChallenge() error {
+	if s.Kind != SessionMFAChallenge {
+		return ErrWrongSessionKind
+	}
+	return nil
+}
+
 // StepUpAge is how long after proving the password a full session may
 // still set up or replace an authenticator without proving it again: a
 // stolen session cookie alone must not register the thief's authenticator.

@@ -272,6 +272,15 @@ func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string)
 	}, nil
 }
 
+// TOTPSecret is the sealed secret a challenge's code is checked against,
+// or ErrMFANotEnrolled.
+func (u User) TOTPSecret() (string, error) {
+	if !u.TOTP.Enabled {
+		return "", ErrMFANotEnrolled
+	}
+	return u.TOTP.Secret, nil
+}
+
 // AcceptTOTP accepts a code that matched at step, unless that step (or a
 // later one) was already accepted: pquerna/otp has no replay protection.
 func (u User) AcceptTOTP(step int64, sessionID string) (Event, error) {
