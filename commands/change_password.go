@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/eventstore"
 )
 
 // ChangePassword sets a local account's password and ends its sessions.
@@ -46,19 +45,7 @@ func (h ChangePasswordHandler) Handle(ctx context.Context, cmd ChangePassword) (
 	if err != nil {
 		return Result{}, fmt.Errorf("change password: %w", err)
 	}
-	return retry(ctx, "change password", func() (Result, error) {
-		u, version, err := loadUser(ctx, h.store, cmd.UserID)
-		if err != nil {
-			return Result{}, err
-		}
-		events, err := u.ChangePassword(sealed, cmd.Reason)
-		if err != nil {
-			return Result{}, err
-		}
-		res, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(version), Events: events})
-		if err != nil {
-			return Result{}, fmt.Errorf("append user-%s: %w", u.ID, err)
-		}
-		return Result{Position: res.LastPosition}, nil
+	return changeUser(ctx, h.store, "change password", cmd.UserID, cmd.Meta, func(u domain.User) ([]domain.Event, error) {
+		return u.ChangePassword(sealed, cmd.Reason)
 	})
 }

@@ -44,6 +44,27 @@ func retry[T any](ctx context.Context, what string, attempt func() (T, error)) (
 	return zero, fmt.Errorf("%s: %w", what, ErrTooManyConflicts)
 }
 
+// changeUser is the load–decide–append loop of a command that changes one
+// user's stream and nothing else: decide gets the user as it stands and
+// returns the events to append (none: nothing to do).
+func changeUser(ctx context.Context, store Store, what, userID string, meta domain.Metadata, decide func(domain.User) ([]domain.Event, error)) (Result, error) {
+	return retry(ctx, what, func() (Result, error) {
+		u, version, err := loadUser(ctx, store, userID)
+		if err != nil {
+			return Result{}, err
+		}
+		events, err := decide(u)
+		if err != nil || len(events) == 0 {
+			return Result{}, err
+		}
+		res, err := store.Append(ctx, meta, eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(version), Events: events})
+		if err != nil {
+			return Result{}, fmt.Errorf("append user-%s: %w", u.ID, err)
+		}
+		return Result{Position: res.LastPosition}, nil
+	})
+}
+
 // snapshotEvery is how many events past its snapshot a user's stream may
 // grow before loading it takes a new one.
 const snapshotEvery = 32

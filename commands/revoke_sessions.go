@@ -2,10 +2,8 @@ package commands
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/eventstore"
 )
 
 // RevokeSessions ends every session a user holds.
@@ -29,19 +27,7 @@ func NewRevokeSessionsHandler(store Store) RevokeSessionsHandler {
 
 // Handle appends SessionsRevoked with the next epoch.
 func (h RevokeSessionsHandler) Handle(ctx context.Context, cmd RevokeSessions) (Result, error) {
-	return retry(ctx, "revoke sessions", func() (Result, error) {
-		u, version, err := loadUser(ctx, h.store, cmd.UserID)
-		if err != nil {
-			return Result{}, err
-		}
-		events, err := u.RevokeSessions()
-		if err != nil {
-			return Result{}, err
-		}
-		res, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(version), Events: events})
-		if err != nil {
-			return Result{}, fmt.Errorf("append user-%s: %w", u.ID, err)
-		}
-		return Result{Position: res.LastPosition}, nil
+	return changeUser(ctx, h.store, "revoke sessions", cmd.UserID, cmd.Meta, func(u domain.User) ([]domain.Event, error) {
+		return u.RevokeSessions()
 	})
 }
