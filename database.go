@@ -22,7 +22,10 @@ type database struct {
 }
 
 // openDatabase connects to DATABASE_URL, or else attaches to (or starts)
-// the cluster under DATA_DIR/postgres, then migrates.
+// the cluster under DATA_DIR/postgres, then migrates and checks that the
+// keys in c are the ones the database was first used with (checkKeys). The
+// embedded cluster is checked too: it catches a DATA_DIR/secrets lost or
+// replaced while the database under DATA_DIR/postgres was kept.
 func openDatabase(ctx context.Context, c Config, logger *slog.Logger) (*database, error) {
 	db := &database{}
 	url := c.DatabaseURL
@@ -46,6 +49,9 @@ func openDatabase(ctx context.Context, c Config, logger *slog.Logger) (*database
 		return nil, errors.Join(fmt.Errorf("connect to the database: %w", err), db.close(ctx))
 	}
 	if _, err := migrations.Apply(ctx, pool); err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	if err := checkKeys(ctx, pool, map[string][]byte{"SESSION_SECRET": c.SessionSecret, "DATA_KEY": c.DataKey}); err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
 	return db, nil
