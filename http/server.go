@@ -125,6 +125,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	h = csrf.Handler(h)
 	h = withRateLimit(limits, h)
 	h = withSecurityHeaders(config.HSTS, h)
+	h = withRetryAfter(h)
 	h = withRequestMeta(config.TrustedProxies, h)
 	s.handler = h
 	return s, nil
