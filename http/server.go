@@ -51,7 +51,8 @@ type Deps struct {
 type Health interface {
 	// Started reports whether start-up (migrations, access model load) is done.
 	Started() bool
-	// Ready returns nil when the database answers and projections are close to the head.
+	// Ready returns nil when this node's database connection answers and its
+	// own access model is close to the head: never a cluster-wide figure.
 	Ready(ctx context.Context) error
 }
 
