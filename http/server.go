@@ -127,6 +127,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	h = withRateLimit(limits, h)
 	h = withSecurityHeaders(config.HSTS, h)
 	h = withRetryAfter(h)
+	h = withDeadline(h)
 	h = withRequestMeta(config.TrustedProxies, h)
 	s.handler = h
 	return s, nil
