@@ -353,4 +353,3 @@ func TestFrozenDatabaseIsAnswered503(t *testing.T) {
 	}
 	t.Logf("a login against the frozen database was answered 503 after %v", took.Round(time.Millisecond))
 }
-
