@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/eventstore/pgserver"
+	"github.com/jackc/pgx/v5"
 )
 
 // stoppableCluster is a PostgreSQL cluster of the test's own, in a temporary
@@ -352,4 +353,37 @@ func TestFrozenDatabaseIsAnswered503(t *testing.T) {
 		}
 	}
 	t.Logf("a login against the frozen database was answered 503 after %v", took.Round(time.Millisecond))
+}
+
+// A database that answers but where a request's statement waits on a lock
+// (here the log's append lock, held by a stuck writer) gives up at the
+// pool's lock_timeout: the login is answered 503 and nothing is left waiting.
+func TestStuckWriterIsAnswered503(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "quentin", "correct horse battery", false)
+	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), `SELECT pg_advisory_xact_lock(1095789671)`); err != nil { // append_events()'s lock
+		t.Fatal(err)
+	}
+	br := ts.browser(t)
+	began := time.Now()
+	res := br.post("/api/auth/login", map[string]string{"username": "quentin", "password": "correct horse battery"})
+	took := time.Since(began)
+	if res.Status != http.StatusServiceUnavailable || res.problemType(t) != "urn:authportal:problem:unavailable" || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("login while appends are locked: %d %s (Retry-After %q), want 503 unavailable with Retry-After", res.Status, res.Body, res.Header.Get("Retry-After"))
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	br.login("quentin", "correct horse battery", http.StatusOK)
+	t.Logf("a login behind a stuck writer was answered 503 after %v", took.Round(time.Millisecond))
 }
