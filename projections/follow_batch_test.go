@@ -80,3 +80,29 @@ func TestRunnerFollowsInBatches(t *testing.T) {
 		t.Errorf("the burst of %d events took %d transactions, want 1", burst, got)
 	}
 }
+
+// BenchmarkRunnerFollowBurst measures how long the three projections take,
+// while following, to apply a burst of 1000 events that became visible at
+// once (sustained load looks like this to a follower that fell behind).
+func BenchmarkRunnerFollowBurst(b *testing.B) {
+	pool := pgtest.New(b)
+	store := eventstore.New(pool, domain.Events(), discard)
+	w := newWorld(b, store)
+	w.run(20)
+	startRunner(b, projections.RunnerConfig{Pool: pool, Store: store, Projections: projections.All(), StandbyInterval: 100 * time.Millisecond})
+	waitCaughtUp(b, pool, store, allNames...)
+
+	const burst = 1000
+	events := make([]domain.Event, burst)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range events {
+			events[j] = domain.LoginFailed{UserID: w.users[0], Username: fmt.Sprintf("b%d-%d", i, j), Provider: "local", Reason: "bad_password"}
+		}
+		if _, err := store.Append(b.Context(), domain.Metadata{ActorKind: domain.ActorSystem}, eventstore.Append{StreamID: "burst", Expected: eventstore.Any, Events: events}); err != nil {
+			b.Fatal(err)
+		}
+		waitCaughtUp(b, pool, store, allNames...)
+	}
+	b.ReportMetric(float64(b.N*burst)/b.Elapsed().Seconds(), "events/s")
+}
