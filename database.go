@@ -24,10 +24,7 @@ type database struct {
 }
 
 // openDatabase connects to DATABASE_URL, or else attaches to (or starts)
-// the cluster under DATA_DIR/postgres, then migrates and checks that the
-// keys in c are the ones the database was first used with (checkKeys). The
-// embedded cluster is checked too: it catches a DATA_DIR/secrets lost or
-// replaced while the database under DATA_DIR/postgres was kept.
+// the cluster under DATA_DIR/postgres, then migrates.
 func openDatabase(ctx context.Context, c Config, logger *slog.Logger) (*database, error) {
 	db := &database{}
 	url := c.DatabaseURL
@@ -55,9 +52,6 @@ func openDatabase(ctx context.Context, c Config, logger *slog.Logger) (*database
 		return nil, errors.Join(fmt.Errorf("DATABASE_URL: %w", err), db.close(ctx))
 	}
 	db.pool = pool
-	if err := checkKeys(ctx, pool, map[string][]byte{"SESSION_SECRET": c.SessionSecret, "DATA_KEY": c.DataKey}); err != nil {
-		return nil, errors.Join(err, db.close(ctx))
-	}
 	return db, nil
 }
 

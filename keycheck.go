@@ -30,7 +30,9 @@ func keyFingerprint(name string, key []byte) []byte {
 }
 
 // checkKeys makes every node sharing a database use the same
-// SESSION_SECRET and DATA_KEY. The first start records each key's
+// SESSION_SECRET and DATA_KEY. serve runs it, with DATABASE_URL and with the
+// embedded cluster alike (there it catches DATA_DIR/secrets lost or replaced
+// while DATA_DIR/postgres was kept); CLI commands, which use no key, do not. The first start records each key's
 // fingerprint; every later start (any node) must present keys with the
 // same fingerprints, or it returns an error naming the variable. A node
 // with another SESSION_SECRET would refuse every other node's cookies, and

@@ -16,6 +16,7 @@ import (
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/eventstore/pgtest"
 	"github.com/authportal/authportal/projections"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -146,5 +147,32 @@ func TestReadinessIgnoresClusterWideProjectionLag(t *testing.T) {
 	}
 	if head-cp <= readyMaxLag {
 		t.Fatalf("users projection lags %d events, want more than %d for this test to mean anything", head-cp, readyMaxLag)
+	}
+}
+
+// A CLI command run first on a fresh database (a migrate in an init
+// container, with no keys of its own but generated ones) records nothing:
+// the servers that start after it decide the keys.
+func TestCLIDoesNotRecordKeys(t *testing.T) {
+	t.Parallel()
+	fresh := pgtest.New(t)
+	url := pgtest.ConnString(t, fresh)
+	cli := &testServer{env: map[string]string{"DATABASE_URL": url, "DATA_DIR": t.TempDir(), "LOG_LEVEL": "error"}}
+	if _, err := cli.cli(t, "", "migrate"); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var n int
+	if err := fresh.QueryRow(t.Context(), `SELECT count(*) FROM key_fingerprints`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("a CLI command recorded %d key fingerprints, want none", n)
+	}
+	startServer(t, map[string]string{"DATABASE_URL": url}) // its own generated keys
+	if err := fresh.QueryRow(t.Context(), `SELECT count(*) FROM key_fingerprints`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("the first server recorded %d key fingerprints, want 2", n)
 	}
 }

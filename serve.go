@@ -149,6 +149,12 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 			logger.Error("stop database", "err", err)
 		}
 	}()
+	// Only a server records and checks its keys: a CLI command (a migrate in
+	// an init container, say) needs none, and must not record ones it
+	// generated for itself before the servers start.
+	if err := checkKeys(ctx, a.db.pool, map[string][]byte{"SESSION_SECRET": c.SessionSecret, "DATA_KEY": c.DataKey}); err != nil {
+		return err
+	}
 
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
