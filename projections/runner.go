@@ -185,8 +185,8 @@ func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) e
 	tables := identity(p)
 	// applied is a checkpoint this leader committed. The checkpoint never
 	// moves back (a rebuild's swap leaves it at the head or later), so an
-	// event at or before it is applied already. The router calls the handler
-	// for one message at a time.
+	// event at or before it is applied already. Handler calls never overlap:
+	// the subscriber sends the next message only once this one is acked.
 	var applied int64
 	router.AddConsumerHandler(p.Name(), p.Name(), sub, func(msg *message.Message) error {
 		raw, err := eventstore.MessageRaw(msg)
