@@ -168,7 +168,13 @@ func (r *Runner) catchUp(ctx context.Context, p Projection) error {
 // One transaction per event held every projection back under sustained load.
 func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) error {
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	// The lock watcher below must be gone before leadOnce closes lockConn:
+	// a Ping still running would use a closed connection.
+	var watcher sync.WaitGroup
+	defer func() {
+		cancel(nil)
+		watcher.Wait()
+	}()
 
 	sub, err := eventstore.NewSubscriber(r.config.Store, eventstore.SubscriberConfig{
 		StartAfter: func(ctx context.Context, topic string) (int64, error) {
@@ -210,7 +216,7 @@ func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) e
 		return nil
 	})
 
-	go func() {
+	watcher.Go(func() {
 		// Losing the lock's session means another node may lead now: stop.
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
@@ -225,7 +231,7 @@ func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) e
 				}
 			}
 		}
-	}()
+	})
 	if err := router.Run(ctx); err != nil {
 		return err
 	}
