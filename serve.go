@@ -30,7 +30,7 @@ var version = "dev"
 const (
 	restrictedSessionTTL = 5 * time.Minute  // an unauthorized user's session
 	pendingSessionTTL    = 10 * time.Minute // time to answer a challenge or enroll
-	readyMaxLag          = 1000             // events a projection may trail the head and still be ready
+	readyMaxLag          = 1000             // events this node's access model may trail the head and still be ready
 )
 
 // app is everything serve wires together.
@@ -107,17 +107,19 @@ func (a *app) close(ctx context.Context) error { return a.db.close(ctx) }
 // Started implements http.Health.
 func (a *app) Started() bool { return a.started.Load() }
 
-// Ready implements http.Health: the database answers and every projection
-// is within readyMaxLag events of the head.
+// Ready implements http.Health, for this node alone: its database
+// connection answers and its own access model (what every session check
+// reads) is within readyMaxLag events of the head. Projection checkpoints
+// are shared by every node, so a lag there would take all nodes out of the
+// load balancer at once while each serves fine from its own model: that is
+// for `authportal projections status` and the logs, not readiness.
 func (a *app) Ready(ctx context.Context) error {
-	status, err := a.reader.Status(ctx, projectionNames())
+	head, err := a.store.Head(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("database: %w", err)
 	}
-	for _, s := range status {
-		if s.Lag > readyMaxLag {
-			return fmt.Errorf("projection %s is %d events behind", s.Name, s.Lag)
-		}
+	if lag := head - a.access.Position(); lag > readyMaxLag {
+		return fmt.Errorf("access model is %d events behind the log", lag)
 	}
 	return nil
 }
@@ -172,6 +174,12 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 			logger.Error("stop database", "err", err)
 		}
 	}()
+	// Only a server records and checks its keys: a CLI command (a migrate in
+	// an init container, say) needs none, and must not record ones it
+	// generated for itself before the servers start.
+	if err := checkKeys(ctx, a.db.pool, map[string][]byte{"SESSION_SECRET": c.SessionSecret, "DATA_KEY": c.DataKey}); err != nil {
+		return err
+	}
 
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err

@@ -99,7 +99,7 @@ func problemFor(ctx context.Context, logger *slog.Logger, err error) *huma.Error
 	case errors.As(err, &invalid):
 		return problemInvalidInput.err(invalidInputWords(invalid))
 	case errors.Is(err, commands.ErrBusy), errors.Is(err, queries.ErrNotCaughtUp), errors.Is(err, commands.ErrTooManyConflicts),
-		errors.Is(err, commands.ErrUnavailable):
+		errors.Is(err, commands.ErrUnavailable), errors.Is(err, queries.ErrModelBehind):
 		logger.WarnContext(ctx, "request shed", "request_id", metaFrom(ctx).RequestID, "err", err)
 		return problemUnavailable.err("The server is busy. Try again in a moment.")
 	}

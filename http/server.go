@@ -52,7 +52,8 @@ type Deps struct {
 type Health interface {
 	// Started reports whether start-up (migrations, access model load) is done.
 	Started() bool
-	// Ready returns nil when the database answers and projections are close to the head.
+	// Ready returns nil when this node's database connection answers and its
+	// own access model is close to the head: never a cluster-wide figure.
 	Ready(ctx context.Context) error
 }
 
@@ -115,6 +116,8 @@ func New(config Config, deps Deps) (*Server, error) {
 	h = csrf.Handler(h)
 	h = s.withRateLimit(h)
 	h = withSecurityHeaders(config.HSTS, h)
+	h = withRetryAfter(h)
+	h = withDeadline(h)
 	h = withRequestMeta(config.TrustedProxies, h)
 	s.handler = h
 	return s, nil

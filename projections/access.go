@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -176,7 +177,13 @@ func (a *Access) Position() int64 {
 	return a.position
 }
 
-// WaitFor blocks until the model reflects position pos, or ctx ends.
+// ErrModelBehind is returned by WaitFor when this node's model did not reach
+// the position in time (a slow or interrupted tail, as after an outage):
+// the caller answers "try again" (503), never with stale data.
+var ErrModelBehind = errors.New("projections: access model is behind")
+
+// WaitFor blocks until the model reflects position pos, or ctx ends; then
+// it returns an error matching ErrModelBehind and the context's cause.
 func (a *Access) WaitFor(ctx context.Context, pos int64) error {
 	for {
 		a.mu.RLock()
@@ -187,7 +194,7 @@ func (a *Access) WaitFor(ctx context.Context, pos int64) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("projections: access model at %d, waiting for %d: %w", at, pos, context.Cause(ctx))
+			return fmt.Errorf("%w: at %d, waiting for %d: %w", ErrModelBehind, at, pos, context.Cause(ctx))
 		case <-moved:
 		}
 	}

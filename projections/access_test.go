@@ -186,8 +186,8 @@ func TestAccessWaitFor(t *testing.T) {
 			err := <-result
 			switch {
 			case tt.wantErr:
-				if !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("got error %v, want one wrapping context.DeadlineExceeded", err)
+				if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, projections.ErrModelBehind) {
+					t.Errorf("got error %v, want one wrapping ErrModelBehind and context.DeadlineExceeded", err)
 				}
 			case err != nil:
 				t.Errorf("got error %v, want none", err)

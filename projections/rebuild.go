@@ -72,6 +72,11 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 
 	// The swap: the rest of the log, then the new tables take the old names.
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// The swap waits for readers of the old tables and replays what came
+		// meanwhile: outside the request path's statement and lock limits.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()); err != nil {
 			return err
 		}
