@@ -2,10 +2,10 @@ package http
 
 import "net/http"
 
-// retryAfterSeconds is what a 503 tells clients to wait: the causes (a model
+// unavailableRetryAfter is what a 503 tells clients to wait: the causes (a model
 // catching up, a database reconnecting, a full hashing queue) pass in about
 // a second, and a client that retries sooner only adds load.
-const retryAfterSeconds = "1"
+const unavailableRetryAfter = "1"
 
 // withRetryAfter adds Retry-After to every 503 that does not carry one, so
 // that huma operations and plain handlers answer "try again" the same way
@@ -23,7 +23,7 @@ type retryAfterWriter struct {
 
 func (w *retryAfterWriter) WriteHeader(status int) {
 	if !w.wrote && status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", retryAfterSeconds)
+		w.Header().Set("Retry-After", unavailableRetryAfter)
 	}
 	w.wrote = true
 	w.ResponseWriter.WriteHeader(status)

@@ -38,7 +38,7 @@ func TestModelBehindIsUnavailableWithRetryAfter(t *testing.T) {
 	}{
 		{"plain problem", func(w http.ResponseWriter, r *http.Request) {
 			writeErrorModel(w, r, problemFor(r.Context(), logger, wrapped))
-		}, retryAfterSeconds},
+		}, unavailableRetryAfter},
 		{"own Retry-After kept", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(http.StatusServiceUnavailable)
