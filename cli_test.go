@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/authportal/authportal/queries"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -26,6 +29,15 @@ func TestAuditVerifyThroughTheCLI(t *testing.T) {
 	head := strings.Fields(out)[len(strings.Fields(out))-1] // POS:HASH
 	if _, err := ts.cli(t, "", "audit", "verify", "--anchor", head); err != nil {
 		t.Errorf("anchor of the intact head refused: %v", err)
+	}
+	out, err = ts.cli(t, "", "audit", "verify", "--json", "--anchor", head)
+	var v struct {
+		Checked  int64  `json:"checked"`
+		Head     int64  `json:"head"`
+		HeadHash string `json:"headHash"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v.Checked == 0 || fmt.Sprintf("%d:%s", v.Head, v.HeadHash) != head {
+		t.Errorf("verify --json = %q %v, want the same head %s as JSON", out, err, head)
 	}
 
 	conn, err := pgx.Connect(t.Context(), ts.env["DATABASE_URL"])
@@ -65,9 +77,41 @@ func TestProjectionsRebuildThroughTheCLI(t *testing.T) {
 			t.Errorf("rebuild output lacks %s: %q", name, out)
 		}
 	}
+	// Nothing was appended since the rebuild: every read model is at the head.
 	out, err = ts.cli(t, "", "projections", "status")
-	if err != nil || !strings.Contains(out, "users") || strings.Contains(out, "LAG\n") {
-		t.Fatalf("status: %q %v", out, err)
+	if err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME POSITION HEAD LAG RUNNING" {
+		t.Fatalf("status header = %q", lines[0])
+	}
+	rows := map[string][]string{}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		rows[f[0]] = f
+	}
+	for _, name := range projectionNames() {
+		f := rows[name]
+		if len(f) != 5 || f[1] != f[2] || f[3] != "0" || f[1] == "0" {
+			t.Errorf("status row of %s = %q, want position = head > 0 and lag 0", name, f)
+		}
+	}
+	out, err = ts.cli(t, "", "projections", "status", "--json")
+	if err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	var status []queries.ProjectionStatus
+	if err := json.Unmarshal([]byte(out), &status); err != nil {
+		t.Fatalf("status --json is not a JSON array: %v: %q", err, out)
+	}
+	if len(status) != len(projectionNames()) {
+		t.Fatalf("status --json has %d rows, want %d: %q", len(status), len(projectionNames()), out)
+	}
+	for i, s := range status {
+		if s.Name != projectionNames()[i] || s.Lag != 0 || s.Position != s.Head || s.Head == 0 {
+			t.Errorf("status --json row %d = %+v, want %s at the head", i, s, projectionNames()[i])
+		}
 	}
 	// The rebuilt tables serve the running server.
 	b.login("nina", "correct horse battery", 200)
@@ -80,7 +124,8 @@ func TestProjectionsRebuildThroughTheCLI(t *testing.T) {
 }
 
 // The CLI with no DATABASE_URL starts the embedded cluster itself when no
-// server runs, and leaves nothing running afterwards.
+// server runs, and leaves nothing running afterwards; only migrate (or
+// serve) makes a new one.
 func TestCLIStartsTheEmbeddedClusterItself(t *testing.T) {
 	t.Parallel()
 	dir, err := os.MkdirTemp("", "ap-cli-")
@@ -93,6 +138,12 @@ func TestCLIStartsTheEmbeddedClusterItself(t *testing.T) {
 	}
 	env := map[string]string{"DATA_DIR": filepath.Join(dir, "data"), "LOG_LEVEL": "error"}
 	ts := &testServer{env: env}
+	if _, err := ts.cli(t, "correct horse battery\n", "user", "add", "--username", "olga", "--password-stdin"); !errors.Is(err, errNoDatabase) {
+		t.Fatalf("user add in an empty DATA_DIR: got %v, want errNoDatabase", err)
+	}
+	if out, err := ts.cli(t, "", "migrate"); err != nil || out != "migrations applied\n" {
+		t.Fatalf("migrate: %q %v", out, err)
+	}
 	id := ts.addUser(t, "olga", "correct horse battery", false)
 	if id == "" {
 		t.Fatal("no id printed")

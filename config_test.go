@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -67,10 +68,84 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 			}
 		})
 	}
-	// Several problems are reported together.
-	_, err := LoadConfig(envOf(map[string]string{"LOG_LEVEL": "loud", "LISTEN_ADDR": "x"}))
-	if err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") || !strings.Contains(err.Error(), "LISTEN_ADDR") {
-		t.Errorf("want both problems, got %v", err)
+	// Every problem in every section is reported together, one line per
+	// variable, whatever section found it.
+	all := map[string]string{}
+	for _, tt := range tests {
+		all[tt.key] = tt.value
+	}
+	_, err := LoadConfig(envOf(all))
+	if err == nil {
+		t.Fatal("every variable wrong at once was accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(all) {
+		t.Errorf("got %d lines for %d bad variables:\n%v", len(lines), len(all), err)
+	}
+	for key := range all {
+		n := 0
+		for _, line := range lines {
+			if strings.HasPrefix(line, key+":") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s has %d lines, want 1:\n%v", key, n, err)
+		}
+	}
+	// Two problems with one variable share its line.
+	_, err = LoadConfig(envOf(map[string]string{"TRUSTED_PROXY_CIDRS": "bad-one, 10.0.0.0/8, bad-two"}))
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), `"bad-one"`) || !strings.Contains(err.Error(), `"bad-two"`) {
+		t.Errorf("two bad proxy entries: got %v, want one line naming both", err)
+	}
+}
+
+// Every variable each section reads still reaches the configuration.
+func TestLoadConfigReadsEverySection(t *testing.T) {
+	c, err := LoadConfig(envOf(map[string]string{
+		"APP_BASE_URL": "https://auth.example.com/portal/", "LISTEN_ADDR": "127.0.0.1:9000", "DATA_DIR": "/srv/ap",
+		"DATABASE_URL": "postgres://db/ap", "APP_TIMEZONE": "Europe/Berlin",
+		"SESSION_SECRET": strings.Repeat("s", 32), "DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"SESSION_COOKIE_DOMAIN": "example.com", "FORCE_SECURE_COOKIE": "1", "FORCE_HSTS": "true", "SESSION_TTL": "2h",
+		"MFA_ENABLE": "1", "MFA_ENFORCE": "1", "MFA_ISSUER": "Home",
+		"TRUSTED_PROXY_CIDRS": "10.0.0.0/8 192.168.1.1", "ADMIN_BOOTSTRAP_USERS": "ada:ada@example.com,bob",
+		"LOG_LEVEL":            "debug",
+		"LOGIN_EXTRA_LINK_URL": "https://example.com/help", "LOGIN_EXTRA_LINK_TEXT": "Help",
+		"UNAUTH_REQUEST_EMAIL": "admin@example.com", "UNAUTH_REQUEST_SUBJECT": "Let me in",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"APP_BASE_URL", c.BaseURL.String(), "https://auth.example.com/portal"},
+		{"LISTEN_ADDR", c.ListenAddr, "127.0.0.1:9000"},
+		{"DATA_DIR", c.DataDir, "/srv/ap"},
+		{"DATABASE_URL", c.DatabaseURL, "postgres://db/ap"},
+		{"APP_TIMEZONE", c.Location.String(), "Europe/Berlin"},
+		{"SESSION_SECRET", len(c.SessionSecret), 32},
+		{"DATA_KEY", string(c.DataKey), "0123456789abcdef0123456789abcdef"},
+		{"SESSION_COOKIE_DOMAIN", c.SessionCookieDomain, "example.com"},
+		{"FORCE_SECURE_COOKIE", c.ForceSecureCookie, true},
+		{"FORCE_HSTS", c.ForceHSTS, true},
+		{"SESSION_TTL", c.SessionTTL.String(), "2h0m0s"},
+		{"MFA_ENABLE", c.MFAEnable, true},
+		{"MFA_ENFORCE", c.MFAEnforce, true},
+		{"MFA_ISSUER", c.MFAIssuer, "Home"},
+		{"TRUSTED_PROXY_CIDRS", fmt.Sprint(c.TrustedProxies), "[10.0.0.0/8 192.168.1.1/32]"},
+		{"ADMIN_BOOTSTRAP_USERS", fmt.Sprint(c.AdminBootstrapUsers), "[ada bob]"},
+		{"LOG_LEVEL", c.LogLevel, slog.LevelDebug},
+		{"LOGIN_EXTRA_LINK_URL", c.LoginExtraLinkURL, "https://example.com/help"},
+		{"LOGIN_EXTRA_LINK_TEXT", c.LoginExtraLinkText, "Help"},
+		{"UNAUTH_REQUEST_EMAIL", c.UnauthRequestEmail, "admin@example.com"},
+		{"UNAUTH_REQUEST_SUBJECT", c.UnauthRequestSubj, "Let me in"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+		}
 	}
 }
 

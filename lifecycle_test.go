@@ -112,13 +112,12 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var started, succeeded int
-	if err := conn.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE event_type = 'session.started'),
-		count(*) FILTER (WHERE event_type = 'user.login_succeeded') FROM events`).Scan(&started, &succeeded); err != nil {
+	var started int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM events WHERE event_type = 'session.started'`).Scan(&started); err != nil {
 		t.Fatal(err)
 	}
-	if started != 1 || succeeded != 1 {
-		t.Errorf("log holds %d session.started and %d login_succeeded, want 1 and 1", started, succeeded)
+	if started != 1 {
+		t.Errorf("log holds %d session.started, want 1", started)
 	}
 }
 

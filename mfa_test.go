@@ -101,8 +101,8 @@ func TestMFAEnrollThenChallenge(t *testing.T) {
 	// The same code again, in a new sign-in, inside its window: refused.
 	b.post("/logout", nil)
 	b.login("gina", "correct horse battery", http.StatusOK)
-	if res := b.post("/mfa/challenge/verify", map[string]string{"code": next}); res.Status != http.StatusUnauthorized || res.problemType(t) != "urn:authportal:problem:invalid-code" {
-		t.Errorf("reused code: %d %s, want 401 invalid-code", res.Status, res.Body)
+	if res := b.post("/mfa/challenge/verify", map[string]string{"code": next}); res.Status != http.StatusUnauthorized || res.problemType(t) != "urn:authportal:problem:code-reused" {
+		t.Errorf("reused code: %d %s, want 401 code-reused", res.Status, res.Body)
 	}
 	ts.clock.Advance(totp.Period)
 	if res := b.post("/mfa/challenge/verify", map[string]string{"code": code(t, ts, secret, 1)}); res.Status != http.StatusOK {
@@ -153,8 +153,8 @@ func TestPendingSessionCannotTouchEnrollment(t *testing.T) {
 	// Someone with only the password.
 	thief := ts.browser(t)
 	thief.login("ivy", "correct horse battery", http.StatusOK)
-	for _, path := range []string{"/mfa/enroll/start", "/mfa/enroll/verify"} {
-		res := thief.post(path, map[string]string{"code": "123456"})
+	for path, body := range map[string]map[string]string{"/mfa/enroll/start": {"password": "correct horse battery"}, "/mfa/enroll/verify": {"code": "123456"}} {
+		res := thief.post(path, body)
 		if res.Status != http.StatusForbidden || res.problemType(t) != "urn:authportal:problem:wrong-session" {
 			t.Errorf("%s with a pending session: %d %s, want 403 wrong-session", path, res.Status, res.Body)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/authportal/authportal/projections"
 	"github.com/authportal/authportal/providers/local"
 	"github.com/authportal/authportal/queries"
+	"github.com/authportal/authportal/throttle"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -29,7 +30,7 @@ var version = "dev"
 const (
 	restrictedSessionTTL = 5 * time.Minute  // an unauthorized user's session
 	pendingSessionTTL    = 10 * time.Minute // time to answer a challenge or enroll
-	readyMaxLag          = 1000             // events a projection may trail the head and still be ready
+	readyMaxLag          = 1000             // events this node's access model may trail the head and still be ready
 )
 
 // app is everything serve wires together.
@@ -40,6 +41,7 @@ type app struct {
 	store    *eventstore.Store
 	reader   *queries.Reader
 	access   *projections.Access
+	budgets  *throttle.Buckets
 	handlers handlers
 	now      func() time.Time
 	started  atomic.Bool
@@ -78,18 +80,23 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
+	budgets, err := throttle.New(db.pool, c.SessionSecret)
+	if err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	a.budgets = budgets
 	policy := domain.SessionPolicy{
 		MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
 	}
 	a.now = now
 	a.handlers = handlers{
-		register:   commands.NewRegisterUserHandler(a.store, hasher, newID),
-		login:      commands.NewLoginHandler(a.store, hasher, newID, now, policy, c.AdminBootstrapUsers),
+		register:   commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
+		login:      commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
 		logout:     commands.NewLogoutHandler(a.store),
-		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, now, c.MFAIssuer),
+		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
 		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, newID, now, policy),
-		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, newID, now, policy),
+		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		setAdmin:   commands.NewSetAdminHandler(a.store),
 	}
 	return a, nil
@@ -100,19 +107,39 @@ func (a *app) close(ctx context.Context) error { return a.db.close(ctx) }
 // Started implements http.Health.
 func (a *app) Started() bool { return a.started.Load() }
 
-// Ready implements http.Health: the database answers and every projection
-// is within readyMaxLag events of the head.
+// Ready implements http.Health, for this node alone: its database
+// connection answers and its own access model (what every session check
+// reads) is within readyMaxLag events of the head. Projection checkpoints
+// are shared by every node, so a lag there would take all nodes out of the
+// load balancer at once while each serves fine from its own model: that is
+// for `authportal projections status` and the logs, not readiness.
 func (a *app) Ready(ctx context.Context) error {
-	status, err := a.reader.Status(ctx, projectionNames())
+	head, err := a.store.Head(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("database: %w", err)
 	}
-	for _, s := range status {
-		if s.Lag > readyMaxLag {
-			return fmt.Errorf("projection %s is %d events behind", s.Name, s.Lag)
-		}
+	if lag := head - a.access.Position(); lag > readyMaxLag {
+		return fmt.Errorf("access model is %d events behind the log", lag)
 	}
 	return nil
+}
+
+// sweepBudgets deletes the rate-limit buckets that are full again, once a
+// minute, so that a flood of distinct names or addresses leaves nothing
+// behind. Every node sweeps; a sweep is one idempotent DELETE.
+func (a *app) sweepBudgets(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.budgets.Sweep(ctx, a.now()); err != nil && ctx.Err() == nil {
+				a.logger.Warn("sweep rate-limit buckets", "err", err)
+			}
+		}
+	}
 }
 
 func projectionNames() []string {
@@ -147,6 +174,12 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 			logger.Error("stop database", "err", err)
 		}
 	}()
+	// Only a server records and checks its keys: a CLI command (a migrate in
+	// an init container, say) needs none, and must not record ones it
+	// generated for itself before the servers start.
+	if err := checkKeys(ctx, a.db.pool, map[string][]byte{"SESSION_SECRET": c.SessionSecret, "DATA_KEY": c.DataKey}); err != nil {
+		return err
+	}
 
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
@@ -165,7 +198,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	}, apihttp.Deps{
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
-		Reader: a.reader, Access: a.access, Health: a, Logger: logger, Now: now,
+		Reader: a.reader, Access: a.access, Budgets: a.budgets, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err
@@ -175,6 +208,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	var wg sync.WaitGroup
 	wg.Go(func() { a.store.Listen(consumers) })
 	wg.Go(func() { runner.Run(consumers) })
+	wg.Go(func() { a.sweepBudgets(consumers) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)
@@ -195,7 +229,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	a.started.Store(true)
-	logger.Info("AuthPortal listening", "addr", ln.Addr().String(), "base_url", c.BaseURL.String(), "version", version, "embedded_db", a.db.cluster != nil)
+	startBanner(ctx, logger, a.db.pool, c, ln.Addr(), a.db.cluster != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

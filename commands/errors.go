@@ -2,6 +2,8 @@ package commands
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/authportal/authportal/eventstore"
 	"github.com/authportal/authportal/providers/local"
@@ -22,3 +24,14 @@ var (
 	// as long as the caller could wait: shed load, try again.
 	ErrBusy = local.ErrBusy
 )
+
+// RateLimitedError is returned when the failure budget an attempt spends
+// from is empty. RetryAfter is when the next attempt may come; whether the
+// budget was an account's, a device's or a session's is not said.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("commands: too many attempts; retry after %s", e.RetryAfter)
+}

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
+	"log/slog"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
@@ -15,29 +14,45 @@ import (
 type Login struct {
 	Username string
 	Password string
-	Meta     domain.Metadata
+	// Device is the browser's device cookie, already verified by the caller;
+	// zero when it had none. A device that signed in as this user before
+	// spends from its own failure budget, not the account's.
+	Device Device
+	Meta   domain.Metadata
+}
+
+// Device is what a verified device cookie says: this browser (ID) once
+// signed in as Username (normalized).
+type Device struct {
+	ID       string
+	Username string
 }
 
 // LoginResult is the session opened: full, or pending a second factor.
 type LoginResult struct {
 	Result
-	Session domain.SessionStarted
+	Session  domain.SessionStarted
+	Username string // normalized: the name a device cookie is issued for
 }
 
 // LoginHandler handles Login.
 type LoginHandler struct {
 	store     Store
 	hasher    PasswordHasher
+	budgets   Budgets
+	sealer    *Sealer
 	newID     NewID
 	now       Clock
+	logger    *slog.Logger
 	policy    domain.SessionPolicy
 	bootstrap map[string]bool // normalized usernames made admin when they sign in
 }
 
 // NewLoginHandler panics on a nil dependency. bootstrapAdmins lists the
 // usernames of ADMIN_BOOTSTRAP_USERS.
-func NewLoginHandler(store Store, hasher PasswordHasher, newID NewID, now Clock, policy domain.SessionPolicy, bootstrapAdmins []string) LoginHandler {
-	if store == nil || hasher == nil || newID == nil || now == nil {
+func NewLoginHandler(store Store, hasher PasswordHasher, budgets Budgets, sealer *Sealer, newID NewID, now Clock,
+	logger *slog.Logger, policy domain.SessionPolicy, bootstrapAdmins []string) LoginHandler {
+	if store == nil || hasher == nil || budgets == nil || sealer == nil || newID == nil || now == nil || logger == nil {
 		panic("commands.NewLoginHandler: nil dependency")
 	}
 	boot := map[string]bool{}
@@ -46,88 +61,101 @@ func NewLoginHandler(store Store, hasher PasswordHasher, newID NewID, now Clock,
 			boot[n] = true
 		}
 	}
-	return LoginHandler{store: store, hasher: hasher, newID: newID, now: now, policy: policy, bootstrap: boot}
+	return LoginHandler{store: store, hasher: hasher, budgets: budgets, sealer: sealer, newID: newID, now: now,
+		logger: logger, policy: policy, bootstrap: boot}
 }
 
-// Handle returns ErrInvalidCredentials for every first-factor failure,
-// after spending the same hashing time and recording a LoginFailed event.
+// Handle returns ErrInvalidCredentials for every first-factor failure, after
+// spending the same hashing time whatever failed, and a *RateLimitedError
+// when the attempt's failure budget is spent.
+//
+// What an attacker can make it write is bounded: a failure spends a token
+// from a shared bucket (see Budgets), logs one line, and reaches the event
+// log at most once per account and per address per audit window
+// (recordFailure). It never touches the user's stream, so a flood of wrong
+// passwords neither slows nor conflicts with the right one.
 func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error) {
 	name, nameErr := domain.NormalizeUsername(cmd.Username)
-	var userID string
-	if nameErr == nil {
-		claims, _, err := h.store.Load(ctx, domain.UsernameStream(name))
-		if err != nil {
-			return LoginResult{}, fmt.Errorf("login: %w", err)
-		}
-		userID = domain.ClaimedUserID(claims)
+	budget := h.budgetFor(cmd, name, nameErr == nil)
+	if err := h.reserve(ctx, budget); err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	if userID == "" {
+
+	u, ok, err := h.account(ctx, name, nameErr == nil)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login: %w", err)
+	}
+	if !ok {
 		if err := h.hasher.VerifyNobody(ctx, cmd.Password); err != nil {
 			return LoginResult{}, fmt.Errorf("login: %w", err)
 		}
-		return LoginResult{}, h.fail(ctx, cmd, domain.LoginAttemptsStream, "", "unknown_user")
+		return LoginResult{}, h.recordFailure(ctx, cmd, domain.User{}, "unknown_user")
 	}
-
-	u, _, err := loadUser(ctx, h.store, userID)
+	hash, err := h.sealer.OpenPasswordHash(u.PasswordHash, u.ID)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	ok, err := h.hasher.Verify(ctx, u.PasswordHash, cmd.Password)
+	match, err := h.hasher.Verify(ctx, hash, cmd.Password)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	switch {
-	case !ok:
-		return LoginResult{}, h.fail(ctx, cmd, domain.UserStream(userID), userID, "bad_password")
-	case u.Disabled:
-		return LoginResult{}, h.fail(ctx, cmd, domain.UserStream(userID), userID, "disabled")
+	if !match {
+		return LoginResult{}, h.recordFailure(ctx, cmd, u, "bad_password")
+	}
+	// Right password: what was reserved against failures is given back.
+	if err := h.budgets.Refund(ctx, budget.scope, budget.id, budget.limit); err != nil {
+		h.logger.WarnContext(ctx, "sign-in budget refund failed", "err", err)
 	}
 
 	// The password was checked once; only the decision is retried.
 	sessionID := h.newID()
-	return retry(ctx, "login", func() (LoginResult, error) {
-		u, version, err := loadUser(ctx, h.store, userID)
+	res, err := retry(ctx, "login", func() (LoginResult, error) {
+		u, version, err := loadUser(ctx, h.store, u.ID)
 		if err != nil {
 			return LoginResult{}, err
 		}
 		login, err := u.Login(sessionID, h.bootstrap[u.Username], h.policy, h.now())
-		if errors.Is(err, domain.ErrUserDisabled) {
-			return LoginResult{}, ErrInvalidCredentials
-		}
 		if err != nil {
 			return LoginResult{}, err
 		}
-		res, err := h.store.Append(ctx, cmd.Meta,
-			eventstore.Append{StreamID: domain.UserStream(userID), Expected: eventstore.Exactly(version), Events: login.User},
-			eventstore.Append{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}},
-		)
+		appends := []eventstore.Append{{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}}}
+		if len(login.User) > 0 {
+			appends = append(appends, eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(version), Events: login.User})
+		}
+		res, err := h.store.Append(ctx, cmd.Meta, appends...)
 		if err != nil {
 			return LoginResult{}, err
 		}
-		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session}, nil
+		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session, Username: u.Username}, nil
 	})
+	if errors.Is(err, domain.ErrUserDisabled) {
+		return LoginResult{}, h.recordFailure(ctx, cmd, u, "disabled")
+	}
+	if err != nil {
+		return LoginResult{}, err
+	}
+	h.logger.InfoContext(ctx, "sign-in succeeded", "client_ip", cmd.Meta.ClientIP, "user_id", res.Session.UserID,
+		"session_kind", string(res.Session.Kind), "request_id", cmd.Meta.RequestID)
+	return res, nil
 }
 
-// fail records a failed attempt and returns ErrInvalidCredentials.
-func (h LoginHandler) fail(ctx context.Context, cmd Login, stream, userID, reason string) error {
-	ev := domain.LoginFailed{UserID: userID, Username: auditName(cmd.Username), Provider: "local", Reason: reason}
-	if _, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: stream, Expected: eventstore.Any, Events: []domain.Event{ev}}); err != nil {
-		return fmt.Errorf("login: record failure: %w", err)
+// account finds the user a username names. A name that is not even valid
+// names nobody, and costs the same as one that is.
+func (h LoginHandler) account(ctx context.Context, name string, valid bool) (domain.User, bool, error) {
+	if !valid {
+		return domain.User{}, false, nil
 	}
-	return ErrInvalidCredentials
-}
-
-// auditName is the attempted username as the audit trail keeps it: lower
-// case, printable, at most 64 runes.
-func auditName(raw string) string {
-	clean := strings.Map(func(r rune) rune {
-		if !unicode.IsPrint(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, strings.TrimSpace(raw))
-	if r := []rune(clean); len(r) > 64 {
-		clean = string(r[:64])
+	claims, _, err := h.store.Load(ctx, domain.UsernameStream(name))
+	if err != nil {
+		return domain.User{}, false, err
 	}
-	return clean
+	userID := domain.ClaimedUserID(claims)
+	if userID == "" {
+		return domain.User{}, false, nil
+	}
+	u, _, err := loadUser(ctx, h.store, userID)
+	if errors.Is(err, domain.ErrUserNotFound) {
+		return domain.User{}, false, nil
+	}
+	return u, err == nil, err
 }

@@ -26,27 +26,42 @@ type AnswerMFAChallengeResult struct {
 
 // AnswerMFAChallengeHandler handles AnswerMFAChallenge.
 type AnswerMFAChallengeHandler struct {
-	store  Store
-	sealer *Sealer
-	newID  NewID
-	now    Clock
-	policy domain.SessionPolicy
+	store   Store
+	sealer  *Sealer
+	budgets Budgets
+	newID   NewID
+	now     Clock
+	policy  domain.SessionPolicy
 }
 
 // NewAnswerMFAChallengeHandler panics on a nil dependency.
-func NewAnswerMFAChallengeHandler(store Store, sealer *Sealer, newID NewID, now Clock, policy domain.SessionPolicy) AnswerMFAChallengeHandler {
-	if store == nil || sealer == nil || newID == nil || now == nil {
+func NewAnswerMFAChallengeHandler(store Store, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy domain.SessionPolicy) AnswerMFAChallengeHandler {
+	if store == nil || sealer == nil || budgets == nil || newID == nil || now == nil {
 		panic("commands.NewAnswerMFAChallengeHandler: nil dependency")
 	}
-	return AnswerMFAChallengeHandler{store: store, sealer: sealer, newID: newID, now: now, policy: policy}
+	return AnswerMFAChallengeHandler{store: store, sealer: sealer, budgets: budgets, newID: newID, now: now, policy: policy}
 }
 
 // Handle returns domain.ErrCodeInvalid or domain.ErrCodeReused for a code that
 // does not pass (and records MFAChallengeFailed), domain.ErrWrongSessionKind
-// for a session that owes no challenge. Two requests racing with the same
-// code both decide on the same stream version; the second append conflicts,
-// re-decides, and finds the step used.
+// for a session that owes no challenge, and a *RateLimitedError when the
+// account's second-factor budget is spent. Each attempt takes its token
+// before the code is checked, on a budget every node shares, so parallel
+// guesses are never checked beyond the budget. Two requests racing with the
+// same code both decide on the same stream version; the second append
+// conflicts, re-decides, and finds the step used.
 func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChallenge) (AnswerMFAChallengeResult, error) {
+	pending, _, err := loadSession(ctx, h.store, cmd.SessionID)
+	if err != nil {
+		return AnswerMFAChallengeResult{}, fmt.Errorf("answer mfa challenge: %w", err)
+	}
+	d, err := h.budgets.Take(ctx, scopeMFAAccount, pending.UserID, MFAAccountLimit, h.now())
+	if err != nil {
+		return AnswerMFAChallengeResult{}, fmt.Errorf("answer mfa challenge: %w", err)
+	}
+	if !d.Allowed {
+		return AnswerMFAChallengeResult{}, &RateLimitedError{RetryAfter: d.RetryAfter}
+	}
 	newSessionID := h.newID()
 	out, err := retry(ctx, "answer mfa challenge", func() (AnswerMFAChallengeResult, error) {
 		now := h.now()
@@ -54,8 +69,8 @@ func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChal
 		if err != nil {
 			return AnswerMFAChallengeResult{}, err
 		}
-		if live.session.Kind != domain.SessionMFAChallenge {
-			return AnswerMFAChallengeResult{}, domain.ErrWrongSessionKind
+		if err := live.session.OwesChallenge(); err != nil {
+			return AnswerMFAChallengeResult{}, err
 		}
 		u := live.user
 		used, err := h.check(u, cmd)
@@ -76,7 +91,7 @@ func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChal
 	})
 	if reason := failureReason(err); reason != "" {
 		// Joined, so the caller still finds the code error with errors.Is.
-		err = errors.Join(err, h.recordFailure(ctx, cmd, reason))
+		err = errors.Join(err, h.recordFailure(ctx, cmd, pending, reason))
 	}
 	return out, err
 }
@@ -86,10 +101,11 @@ func (h AnswerMFAChallengeHandler) check(u domain.User, cmd AnswerMFAChallenge) 
 	if totp.LooksLikeRecoveryCode(cmd.Code) {
 		return u.UseRecoveryCode(totp.RecoveryDigest(u.ID, cmd.Code), cmd.SessionID)
 	}
-	if !u.TOTP.Enabled {
-		return nil, domain.ErrMFANotEnrolled
+	sealed, err := u.TOTPSecret()
+	if err != nil {
+		return nil, err
 	}
-	secret, err := h.sealer.Open(u.TOTP.Secret, u.ID)
+	secret, err := h.sealer.Open(sealed, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +126,11 @@ func failureReason(err error) string {
 	return ""
 }
 
-// recordFailure appends MFAChallengeFailed to the user's stream.
-func (h AnswerMFAChallengeHandler) recordFailure(ctx context.Context, cmd AnswerMFAChallenge, reason string) error {
-	s, _, err := loadSession(ctx, h.store, cmd.SessionID)
-	if err != nil {
-		return fmt.Errorf("record mfa failure: %w", err)
-	}
+// recordFailure appends MFAChallengeFailed to the pending session's stream:
+// not the user's, which every sign-in reads, and bounded by the budget.
+func (h AnswerMFAChallengeHandler) recordFailure(ctx context.Context, cmd AnswerMFAChallenge, s domain.Session, reason string) error {
 	ev := domain.MFAChallengeFailed{UserID: s.UserID, SessionID: s.ID, Reason: reason}
-	if _, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: domain.UserStream(s.UserID), Expected: eventstore.Any, Events: []domain.Event{ev}}); err != nil {
+	if _, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: domain.SessionStream(s.ID), Expected: eventstore.Any, Events: []domain.Event{ev}}); err != nil {
 		return fmt.Errorf("record mfa failure: %w", err)
 	}
 	return nil

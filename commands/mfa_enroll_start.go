@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
@@ -11,39 +13,60 @@ import (
 // StartTOTPEnrollment gives a session's user a new, unverified TOTP secret.
 type StartTOTPEnrollment struct {
 	SessionID string
-	Meta      domain.Metadata
+	// Password confirms the user's password again (step-up), needed when the
+	// session is full and its password is older than domain.StepUpAge.
+	Password string
+	Meta     domain.Metadata
 }
 
 // StartTOTPEnrollmentResult is what the user needs to set up an authenticator.
 // It goes to the user's browser in a response body, never in a URL.
 type StartTOTPEnrollmentResult struct {
 	Result
-	Secret string // base32, for typing in by hand
-	QRCode []byte // PNG of the otpauth:// URI
+	Secret   string // base32, for typing in by hand
+	QRCode   []byte // PNG of the otpauth:// URI
+	Replaced bool   // an earlier, unverified secret was replaced
 }
 
 // StartTOTPEnrollmentHandler handles StartTOTPEnrollment.
 type StartTOTPEnrollmentHandler struct {
-	store  Store
-	sealer *Sealer
-	now    Clock
-	issuer string
+	store    Store
+	sealer   *Sealer
+	password passwordCheck
+	now      Clock
+	issuer   string
 }
 
 // NewStartTOTPEnrollmentHandler panics on a nil dependency; issuer is MFA_ISSUER.
-func NewStartTOTPEnrollmentHandler(store Store, sealer *Sealer, now Clock, issuer string) StartTOTPEnrollmentHandler {
-	if store == nil || sealer == nil || now == nil {
+func NewStartTOTPEnrollmentHandler(store Store, sealer *Sealer, hasher PasswordHasher, budgets Budgets, now Clock, issuer string) StartTOTPEnrollmentHandler {
+	if store == nil || sealer == nil || hasher == nil || budgets == nil || now == nil {
 		panic("commands.NewStartTOTPEnrollmentHandler: nil dependency")
 	}
-	return StartTOTPEnrollmentHandler{store: store, sealer: sealer, now: now, issuer: issuer}
+	return StartTOTPEnrollmentHandler{store: store, sealer: sealer, now: now, issuer: issuer,
+		password: passwordCheck{hasher: hasher, sealer: sealer, budgets: budgets, now: now}}
 }
 
-// Handle refuses a pending-challenge session (domain.ErrWrongSessionKind) and
-// a user whose TOTP is already enabled (domain.ErrMFAAlreadyEnrolled).
-// Starting again before verifying replaces the unverified secret only.
+// Handle refuses a pending-challenge session (domain.ErrWrongSessionKind), a
+// user whose TOTP is already enabled (domain.ErrMFAAlreadyEnrolled), and a
+// full session whose password is old, unless cmd.Password proves it again
+// (domain.ErrReauthRequired; a wrong one is ErrInvalidCredentials and spends
+// the account's sign-in budget). Starting again before verifying replaces
+// the unverified secret, and says so in Replaced.
 func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnrollment) (StartTOTPEnrollmentResult, error) {
+	live, err := loadLiveSession(ctx, h.store, cmd.SessionID, h.now())
+	if err != nil {
+		return StartTOTPEnrollmentResult{}, fmt.Errorf("start totp enrollment: %w", err)
+	}
+	var reauth time.Time
+	if cmd.Password != "" && live.session.Kind == domain.SessionFull {
+		if err := h.password.confirm(ctx, live.user, cmd.Password); err != nil {
+			return StartTOTPEnrollmentResult{}, fmt.Errorf("start totp enrollment: %w", err)
+		}
+		reauth = h.now()
+	}
 	return retry(ctx, "start totp enrollment", func() (StartTOTPEnrollmentResult, error) {
-		live, err := loadLiveSession(ctx, h.store, cmd.SessionID, h.now())
+		now := h.now()
+		live, err := loadLiveSession(ctx, h.store, cmd.SessionID, now)
 		if err != nil {
 			return StartTOTPEnrollmentResult{}, err
 		}
@@ -59,7 +82,7 @@ func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnr
 		if err != nil {
 			return StartTOTPEnrollmentResult{}, err
 		}
-		event, err := live.user.BeginTOTPEnrollment(live.session.Kind, sealed)
+		event, err := live.user.BeginTOTPEnrollment(live.session, reauth, sealed, now)
 		if err != nil {
 			return StartTOTPEnrollmentResult{}, err
 		}
@@ -73,6 +96,7 @@ func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnr
 		if err != nil {
 			return StartTOTPEnrollmentResult{}, err
 		}
-		return StartTOTPEnrollmentResult{Result: Result{Position: res.LastPosition}, Secret: key.Secret, QRCode: qr}, nil
+		return StartTOTPEnrollmentResult{Result: Result{Position: res.LastPosition}, Secret: key.Secret, QRCode: qr,
+			Replaced: live.user.TOTP.PendingSecret != ""}, nil
 	})
 }

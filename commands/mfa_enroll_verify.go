@@ -15,12 +15,13 @@ type VerifyTOTPEnrollment struct {
 	Meta      domain.Metadata
 }
 
-// VerifyTOTPEnrollmentResult carries the recovery codes, shown once, and,
-// when the session was an enforced enrollment, the full session replacing it.
+// VerifyTOTPEnrollmentResult carries the recovery codes, shown once, and the
+// full session that replaces the enrolling one: enabling TOTP ended every
+// session of the user's, this one included.
 type VerifyTOTPEnrollmentResult struct {
 	Result
 	RecoveryCodes []string
-	Session       *domain.SessionStarted // nil when the session was already full
+	Session       domain.SessionStarted
 }
 
 // VerifyTOTPEnrollmentHandler handles VerifyTOTPEnrollment.
@@ -51,11 +52,8 @@ func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPE
 			return VerifyTOTPEnrollmentResult{}, err
 		}
 		u := live.user
-		if u.TOTP.Enabled {
-			return VerifyTOTPEnrollmentResult{}, domain.ErrMFAAlreadyEnrolled
-		}
-		if u.TOTP.PendingSecret == "" {
-			return VerifyTOTPEnrollmentResult{}, domain.ErrMFANotStarted
+		if _, err := u.EnableTOTP(live.session.Kind, 0, nil); err != nil {
+			return VerifyTOTPEnrollmentResult{}, err // not allowed, whatever the code: say why before checking it
 		}
 		secret, err := h.sealer.Open(u.TOTP.PendingSecret, u.ID)
 		if err != nil {
@@ -73,19 +71,18 @@ func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPE
 		if err != nil {
 			return VerifyTOTPEnrollmentResult{}, err
 		}
-		appends := []eventstore.Append{{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: []domain.Event{enabled}}}
-		var started *domain.SessionStarted
-		if live.session.Kind == domain.SessionMFAEnroll {
-			// Enforced enrollment done: the pending session gives way to a full one.
-			u.Apply(enabled)
-			ended, s := live.session.CompleteMFA(u, newSessionID, h.policy, now)
-			started = &s
-			appends = append(appends,
-				eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},
-				eventstore.Append{StreamID: domain.SessionStream(newSessionID), Expected: eventstore.NoStream, Events: []domain.Event{s}},
-			)
+		// Enabling ends every session the user holds; this one goes on as a
+		// successor at the new epoch (for an enforced enrollment, the full
+		// session it was waiting for).
+		for _, e := range enabled {
+			u.Apply(e)
 		}
-		res, err := h.store.Append(ctx, cmd.Meta, appends...)
+		ended, started := live.session.Rotate(u, newSessionID, h.policy, now)
+		res, err := h.store.Append(ctx, cmd.Meta,
+			eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: enabled},
+			eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},
+			eventstore.Append{StreamID: domain.SessionStream(newSessionID), Expected: eventstore.NoStream, Events: []domain.Event{started}},
+		)
 		if err != nil {
 			return VerifyTOTPEnrollmentResult{}, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/local"
 )
 
 // RegisterUser creates a local account.
@@ -33,15 +34,16 @@ const MinPasswordLen = 8
 type RegisterUserHandler struct {
 	store  Store
 	hasher PasswordHasher
+	sealer *Sealer
 	newID  NewID
 }
 
 // NewRegisterUserHandler panics on a nil dependency.
-func NewRegisterUserHandler(store Store, hasher PasswordHasher, newID NewID) RegisterUserHandler {
-	if store == nil || hasher == nil || newID == nil {
+func NewRegisterUserHandler(store Store, hasher PasswordHasher, sealer *Sealer, newID NewID) RegisterUserHandler {
+	if store == nil || hasher == nil || sealer == nil || newID == nil {
 		panic("commands.NewRegisterUserHandler: nil dependency")
 	}
-	return RegisterUserHandler{store: store, hasher: hasher, newID: newID}
+	return RegisterUserHandler{store: store, hasher: hasher, sealer: sealer, newID: newID}
 }
 
 // Handle registers the user. A taken username (in any case) is
@@ -51,17 +53,24 @@ func (h RegisterUserHandler) Handle(ctx context.Context, cmd RegisterUser) (Regi
 	if n := utf8.RuneCountInString(cmd.Password); n < MinPasswordLen {
 		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: fmt.Sprintf("at least %d characters", MinPasswordLen)}
 	}
+	if len(cmd.Password) > local.MaxPasswordLen {
+		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: fmt.Sprintf("at most %d bytes", local.MaxPasswordLen)}
+	}
 	hash, err := h.hasher.Hash(ctx, cmd.Password)
 	if err != nil {
-		return RegisterUserResult{}, &domain.InvalidInputError{Field: "password", Reason: err.Error()}
+		return RegisterUserResult{}, fmt.Errorf("register user: %w", err) // ErrBusy: shed load, 503
 	}
 	id := h.newID()
+	sealed, err := h.sealer.SealPasswordHash(hash, id)
+	if err != nil {
+		return RegisterUserResult{}, fmt.Errorf("register user: %w", err)
+	}
 	reason := "cli"
 	if cmd.Meta.ActorKind == domain.ActorAdmin {
 		reason = "console"
 	}
 	signup, err := domain.RegisterUser(domain.NewUser{
-		ID: id, Username: cmd.Username, Email: cmd.Email, Provider: "local", PasswordHash: hash,
+		ID: id, Username: cmd.Username, Email: cmd.Email, Provider: "local", PasswordHash: sealed,
 		AccessGranted: cmd.AccessGranted, Admin: cmd.Admin, AdminReason: reason,
 	})
 	if err != nil {

@@ -22,7 +22,7 @@ func newStore(t *testing.T) *eventstore.Store {
 	return eventstore.New(pgtest.New(t), domain.Events(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-func cheapHasher(t *testing.T) *local.Hasher {
+func cheapHasher(t testing.TB) *local.Hasher {
 	t.Helper()
 	h, err := local.NewHasher(local.Params{Memory: 64, Time: 1, Threads: 1}, 8)
 	if err != nil {
@@ -31,9 +31,18 @@ func cheapHasher(t *testing.T) *local.Hasher {
 	return h
 }
 
+func testSealer(t testing.TB) *commands.Sealer {
+	t.Helper()
+	s, err := commands.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestUsernamesAreUniqueWhateverTheCaseAndTheRace(t *testing.T) {
 	store := newStore(t)
-	register := commands.NewRegisterUserHandler(store, cheapHasher(t), rand.Text)
+	register := commands.NewRegisterUserHandler(store, cheapHasher(t), testSealer(t), rand.Text)
 	names := []string{"alice", "Alice", "ALICE", "aLiCe", "alice", "Alice ", " alice", "ALICE"}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
@@ -63,7 +72,7 @@ func TestUsernamesAreUniqueWhateverTheCaseAndTheRace(t *testing.T) {
 
 func TestRegisterUserRefusesBadInput(t *testing.T) {
 	store := newStore(t)
-	register := commands.NewRegisterUserHandler(store, cheapHasher(t), rand.Text)
+	register := commands.NewRegisterUserHandler(store, cheapHasher(t), testSealer(t), rand.Text)
 	tests := []struct {
 		name, username, email, password, field string
 	}{

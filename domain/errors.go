@@ -21,6 +21,10 @@ var (
 	// ErrWrongSessionKind is returned when a session may not do what was asked
 	// (a pending-MFA session trying to enroll, a full session answering a challenge).
 	ErrWrongSessionKind = errors.New("domain: session may not do this")
+	// ErrReauthRequired is returned when a full session asks for a sensitive
+	// change (an authenticator) longer than StepUpAge after the password was
+	// proved: the caller must ask for the password again.
+	ErrReauthRequired = errors.New("domain: password must be confirmed again")
 	// ErrMFAAlreadyEnrolled is returned when enrollment is started for a user whose TOTP is enabled.
 	ErrMFAAlreadyEnrolled = errors.New("domain: mfa is already enrolled")
 	// ErrMFANotStarted is returned when an enrollment is verified that was never started.

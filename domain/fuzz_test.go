@@ -70,7 +70,11 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip of %q: got %#v, want %#v", data, again, e)
 		}
 		// The registry decodes with goccy/go-json; what it accepts must mean
-		// the same to encoding/json, which wrote it.
+		// the same to encoding/json, which wrote it. Older versions decode
+		// into another struct and are upcast, so only the current one compares.
+		if version != e.SchemaVersion() {
+			return
+		}
 		std := reflect.New(reflect.TypeOf(e))
 		if err := json.Unmarshal(data, std.Interface()); err != nil {
 			t.Fatalf("goccy accepted %s %q, encoding/json refuses it: %v", typ, data, err)

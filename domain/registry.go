@@ -108,7 +108,8 @@ func strictUnmarshal(data []byte, v any) error {
 // Rows are only ever added: an old version keeps its row, with an upcaster.
 var registrations = []Registration{
 	{TypeUsernameClaimed, 1, Current[UsernameClaimed]},
-	{TypeUserRegistered, 1, Current[UserRegistered]},
+	{TypeUserRegistered, 1, Upcast(upcastUserRegisteredV1)},
+	{TypeUserRegistered, 2, Current[UserRegistered]},
 	{TypeAdminGranted, 1, Current[AdminGranted]},
 	{TypeAdminRevoked, 1, Current[AdminRevoked]},
 	{TypeSessionsRevoked, 1, Current[SessionsRevoked]},
@@ -119,8 +120,11 @@ var registrations = []Registration{
 	{TypeTOTPUsed, 1, Current[TOTPUsed]},
 	{TypeRecoveryCodeUsed, 1, Current[RecoveryCodeUsed]},
 	{TypeMFAChallengeFailed, 1, Current[MFAChallengeFailed]},
-	{TypeSessionStarted, 1, Current[SessionStarted]},
+	{TypeSessionStarted, 1, Upcast(upcastSessionStartedV1)},
+	{TypeSessionStarted, 2, Current[SessionStarted]},
 	{TypeSessionEnded, 1, Current[SessionEnded]},
+	{TypePasswordChanged, 1, Current[PasswordChanged]},
+	{TypeTOTPReset, 1, Current[TOTPReset]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

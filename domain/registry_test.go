@@ -34,7 +34,7 @@ func samples() []domain.Event {
 		domain.UsernameClaimed{Username: "ada.lovelace", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA"},
 		domain.UserRegistered{
 			UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Username: "ada.lovelace", Email: "ada@example.com", Provider: "local",
-			PasswordHash:  "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$0aW7yLhZ0JmU6nY0r8oN3bQy4c2m1xV9dT5eK7fG8hA",
+			PasswordHash:  "v1.bm9uY2Utbm9uY2Utc2VhbGVkLWFyZ29uMmlkLWhhc2gtYnl0ZXM",
 			AccessGranted: true,
 		},
 		domain.AdminGranted{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "bootstrap"},
@@ -58,9 +58,11 @@ func samples() []domain.Event {
 		domain.SessionStarted{
 			SessionID: "01JPDQ9A4D6F8H0K2M4P6R8T0VXZ", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Kind: domain.SessionFull,
 			Authorized: true, Provider: "local", Epoch: 3, MFA: true, ExpiresAt: expires,
-			Replaces: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE",
+			Replaces: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE", AuthTime: expires.Add(-24 * time.Hour),
 		},
 		domain.SessionEnded{SessionID: "01JPDQ9A4D6F8H0K2M4P6R8T0VXZ", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "logout", ExpiresAt: expires},
+		domain.PasswordChanged{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", PasswordHash: "v1.c2VhbGVkLWFyZ29uMmlkLXBoYy1zdHJpbmctYnl0ZXM", Reason: "cli"},
+		domain.TOTPReset{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "cli"},
 	}
 }
 

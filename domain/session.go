@@ -12,6 +12,7 @@ type Session struct {
 	Epoch      int64
 	MFA        bool
 	ExpiresAt  time.Time
+	AuthTime   time.Time // when the password was last proved for this session
 	Ended      bool
 }
 
@@ -20,7 +21,7 @@ func (s *Session) Apply(e Event) {
 	switch e := e.(type) {
 	case SessionStarted:
 		*s = Session{ID: e.SessionID, UserID: e.UserID, Kind: e.Kind, Authorized: e.Authorized,
-			Provider: e.Provider, Epoch: e.Epoch, MFA: e.MFA, ExpiresAt: e.ExpiresAt}
+			Provider: e.Provider, Epoch: e.Epoch, MFA: e.MFA, ExpiresAt: e.ExpiresAt, AuthTime: e.AuthTime}
 	case SessionEnded:
 		s.Ended = true
 	}
@@ -35,15 +36,13 @@ func FoldSession(events []Event) Session {
 	return s
 }
 
-// Live returns nil when the session may still act for user u at now.
+// Live returns nil when the session may still act for user u at now
+// (CheckSession).
 func (s Session) Live(u User, now time.Time) error {
-	switch {
-	case s.ID == "":
+	if s.ID == "" {
 		return ErrSessionNotFound
-	case s.Ended, !now.Before(s.ExpiresAt), s.Epoch != u.Epoch, u.Disabled:
-		return ErrSessionEnded
 	}
-	return nil
+	return CheckSession(SessionState{Epoch: s.Epoch, ExpiresAt: s.ExpiresAt, Ended: s.Ended}, u.Standing(), now)
 }
 
 // End closes the session. Ending an ended session is no events.
@@ -58,10 +57,45 @@ func (s Session) End(reason string) []Event {
 // factor passed: the pending session ends and a new one, with a new id,
 // starts, so that nothing issued before MFA carries over.
 func (s Session) CompleteMFA(u User, newID string, p SessionPolicy, now time.Time) (ended []Event, started SessionStarted) {
+	return s.Rotate(u, newID, p, now)
+}
+
+// Rotate ends the session and starts its successor under a new id, at the
+// user's current epoch: after MFA completes, and after a change that ended
+// the user's other sessions (a new authenticator) but must keep this one.
+// The successor is full and has passed MFA; the time of authentication
+// carries over, since no password was asked for.
+func (s Session) Rotate(u User, newID string, p SessionPolicy, now time.Time) (ended []Event, started SessionStarted) {
 	authorized := u.Authorized()
 	started = SessionStarted{
 		SessionID: newID, UserID: u.ID, Kind: SessionFull, Authorized: authorized, Provider: s.Provider,
-		Epoch: u.Epoch, MFA: true, ExpiresAt: now.Add(fullTTL(authorized, p)), Replaces: s.ID,
+		Epoch: u.Epoch, MFA: true, ExpiresAt: now.Add(fullTTL(authorized, p)), Replaces: s.ID, AuthTime: s.AuthTime,
 	}
 	return s.End("rotated"), started
+}
+
+// OwesChallenge returns nil when the session may answer a second-factor
+// challenge: it passed the password of a user with an authenticator, and
+// nothing else.
+func (s Session) OwesChallenge() error {
+	if s.Kind != SessionMFAChallenge {
+		return ErrWrongSessionKind
+	}
+	return nil
+}
+
+// StepUpAge is how long after proving the password a full session may
+// still set up or replace an authenticator without proving it again: a
+// stolen session cookie alone must not register the thief's authenticator.
+const StepUpAge = 5 * time.Minute
+
+// AuthenticatedRecently reports whether the password was proved for this
+// session (or at reauth, when the caller just checked it again) within
+// StepUpAge of now.
+func (s Session) AuthenticatedRecently(reauth, now time.Time) bool {
+	at := s.AuthTime
+	if reauth.After(at) {
+		at = reauth
+	}
+	return !at.IsZero() && now.Sub(at) <= StepUpAge
 }

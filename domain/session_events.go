@@ -36,6 +36,29 @@ type SessionStarted struct {
 	MFA        bool        `json:"mfa"`   // a second factor was passed
 	ExpiresAt  time.Time   `json:"expiresAt"`
 	Replaces   string      `json:"replaces,omitempty"` // the pending session this one rotated
+	// AuthTime is when the user last proved their password for this chain
+	// of sessions: a rotation keeps it. Sensitive changes (a new
+	// authenticator) ask for the password again once it is old. Zero on v1
+	// rows, which therefore always ask.
+	AuthTime time.Time `json:"authTime"`
+}
+
+// sessionStartedV1 is session.started before AuthTime.
+type sessionStartedV1 struct {
+	SessionID  string      `json:"sessionId"`
+	UserID     string      `json:"userId"`
+	Kind       SessionKind `json:"kind"`
+	Authorized bool        `json:"authorized"`
+	Provider   string      `json:"provider"`
+	Epoch      int64       `json:"epoch"`
+	MFA        bool        `json:"mfa"`
+	ExpiresAt  time.Time   `json:"expiresAt"`
+	Replaces   string      `json:"replaces,omitempty"`
+}
+
+func upcastSessionStartedV1(v sessionStartedV1) Event {
+	return SessionStarted{SessionID: v.SessionID, UserID: v.UserID, Kind: v.Kind, Authorized: v.Authorized,
+		Provider: v.Provider, Epoch: v.Epoch, MFA: v.MFA, ExpiresAt: v.ExpiresAt, Replaces: v.Replaces}
 }
 
 // SessionEnded closes a session for good.
@@ -49,5 +72,5 @@ type SessionEnded struct {
 func (SessionStarted) EventType() string { return TypeSessionStarted }
 func (SessionEnded) EventType() string   { return TypeSessionEnded }
 
-func (SessionStarted) SchemaVersion() int { return 1 }
+func (SessionStarted) SchemaVersion() int { return 2 }
 func (SessionEnded) SchemaVersion() int   { return 1 }

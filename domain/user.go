@@ -14,7 +14,7 @@ type User struct {
 	Username      string
 	Email         string
 	Provider      string
-	PasswordHash  string
+	PasswordHash  string // from UserRegistered, or sealed with DATA_KEY once a PasswordChanged replaced it
 	Admin         bool
 	AccessGranted bool
 	Disabled      bool
@@ -35,9 +35,13 @@ type TOTP struct {
 // Exists reports whether the stream held a registration.
 func (u User) Exists() bool { return u.ID != "" }
 
-// Authorized reports whether the user may enter protected apps: not disabled,
-// and an admin or holder of an account an admin created or invited.
-func (u User) Authorized() bool { return !u.Disabled && (u.Admin || u.AccessGranted) }
+// Standing is what the access rules need to know of u.
+func (u User) Standing() Standing {
+	return Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, Disabled: u.Disabled, Epoch: u.Epoch}
+}
+
+// Authorized reports whether the user may enter protected apps (Standing.Authorized).
+func (u User) Authorized() bool { return u.Standing().Authorized() }
 
 // RecoveryCodesLeft counts unspent recovery codes.
 func (u User) RecoveryCodesLeft() int { return len(u.TOTP.RecoveryCodes) - len(u.TOTP.UsedCodes) }
@@ -71,6 +75,10 @@ func (u *User) Apply(e Event) {
 			u.TOTP.UsedCodes = map[int]bool{}
 		}
 		u.TOTP.UsedCodes[e.Index] = true
+	case PasswordChanged:
+		u.PasswordHash = e.PasswordHash
+	case TOTPReset:
+		u.TOTP = TOTP{}
 	}
 }
 
@@ -189,7 +197,7 @@ func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now 
 	}
 	authorized := next.Authorized()
 
-	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: u.Provider, Epoch: next.Epoch, Authorized: authorized}
+	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: u.Provider, Epoch: next.Epoch, Authorized: authorized, AuthTime: now}
 	switch {
 	case p.MFAEnabled && u.TOTP.Enabled:
 		s.Kind, s.ExpiresAt = SessionMFAChallenge, now.Add(p.PendingTTL)
@@ -199,7 +207,6 @@ func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now 
 		s.Kind, s.ExpiresAt = SessionFull, now.Add(fullTTL(authorized, p))
 	}
 	out.Session = s
-	out.User = append(out.User, LoginSucceeded{UserID: u.ID, Provider: u.Provider, SessionID: sessionID})
 	return out, nil
 }
 
@@ -229,18 +236,27 @@ func (u User) SetAdmin(admin bool, reason string) ([]Event, error) {
 // BeginTOTPEnrollment records a new pending secret. Only a full session, or
 // the enrollment session MFA_ENFORCE hands out, may do it, and never over an
 // enabled authenticator: a stolen password must not replace a working one.
-func (u User) BeginTOTPEnrollment(kind SessionKind, sealedSecret string) (Event, error) {
-	if kind != SessionFull && kind != SessionMFAEnroll {
+// A full session must have proved the password within StepUpAge (reauth is
+// when the caller checked it again, zero if it did not): a stolen session
+// cookie alone must not register the thief's authenticator.
+func (u User) BeginTOTPEnrollment(s Session, reauth time.Time, sealedSecret string, now time.Time) (Event, error) {
+	if s.Kind != SessionFull && s.Kind != SessionMFAEnroll {
 		return nil, ErrWrongSessionKind
 	}
 	if u.TOTP.Enabled {
 		return nil, ErrMFAAlreadyEnrolled
 	}
+	if s.Kind == SessionFull && !s.AuthenticatedRecently(reauth, now) {
+		return nil, ErrReauthRequired
+	}
 	return TOTPEnrollmentStarted{UserID: u.ID, Secret: sealedSecret}, nil
 }
 
-// EnableTOTP turns the pending secret on, once a code at step matched it.
-func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string) (Event, error) {
+// EnableTOTP turns the pending secret on, once a code at step matched it,
+// and ends every session the user holds: whoever held one before the
+// authenticator existed must now pass it. The caller keeps the enrolling
+// session alive by rotating it (Session.Rotate) to the new epoch.
+func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string) ([]Event, error) {
 	if kind != SessionFull && kind != SessionMFAEnroll {
 		return nil, ErrWrongSessionKind
 	}
@@ -250,7 +266,19 @@ func (u User) EnableTOTP(kind SessionKind, step int64, recoveryDigests []string)
 	if u.TOTP.PendingSecret == "" {
 		return nil, ErrMFANotStarted
 	}
-	return TOTPEnabled{UserID: u.ID, RecoveryCodes: recoveryDigests, Step: step}, nil
+	return []Event{
+		TOTPEnabled{UserID: u.ID, RecoveryCodes: recoveryDigests, Step: step},
+		SessionsRevoked{UserID: u.ID, Epoch: u.Epoch + 1, Reason: "mfa_enabled"},
+	}, nil
+}
+
+// TOTPSecret is the sealed secret a challenge's code is checked against,
+// or ErrMFANotEnrolled.
+func (u User) TOTPSecret() (string, error) {
+	if !u.TOTP.Enabled {
+		return "", ErrMFANotEnrolled
+	}
+	return u.TOTP.Secret, nil
 }
 
 // AcceptTOTP accepts a code that matched at step, unless that step (or a

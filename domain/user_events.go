@@ -15,6 +15,8 @@ const (
 	TypeTOTPUsed              = "user.totp_used"
 	TypeRecoveryCodeUsed      = "user.recovery_code_used"
 	TypeMFAChallengeFailed    = "user.mfa_challenge_failed"
+	TypePasswordChanged       = "user.password_changed"
+	TypeTOTPReset             = "user.totp_reset"
 )
 
 // UsernameClaimed reserves a case-folded username for one user. Appended to
@@ -27,12 +29,31 @@ type UsernameClaimed struct {
 
 // UserRegistered creates a user.
 type UserRegistered struct {
+	UserID   string `json:"userId"`
+	Username string `json:"username"` // normalized
+	Email    string `json:"email,omitempty"`
+	Provider string `json:"provider"` // "local" for password accounts
+	// PasswordHash is the argon2id PHC string sealed with DATA_KEY (bound to
+	// the user id), so that the hash never leaves the log in clear. Rows of
+	// schema v1 held it in clear; they upcast with the clear value, which
+	// commands.Sealer.OpenPasswordHash still accepts.
+	PasswordHash  string `json:"sealedPasswordHash,omitempty"`
+	AccessGranted bool   `json:"accessGranted"` // an admin created or invited this account
+}
+
+// userRegisteredV1 is user.registered as first shipped: the hash in clear.
+type userRegisteredV1 struct {
 	UserID        string `json:"userId"`
-	Username      string `json:"username"` // normalized
+	Username      string `json:"username"`
 	Email         string `json:"email,omitempty"`
-	Provider      string `json:"provider"`               // "local" for password accounts
-	PasswordHash  string `json:"passwordHash,omitempty"` // argon2id, PHC string format; never a password
-	AccessGranted bool   `json:"accessGranted"`          // an admin created or invited this account
+	Provider      string `json:"provider"`
+	PasswordHash  string `json:"passwordHash,omitempty"`
+	AccessGranted bool   `json:"accessGranted"`
+}
+
+func upcastUserRegisteredV1(v userRegisteredV1) Event {
+	return UserRegistered{UserID: v.UserID, Username: v.Username, Email: v.Email, Provider: v.Provider,
+		PasswordHash: v.PasswordHash, AccessGranted: v.AccessGranted}
 }
 
 // AdminGranted makes a user an admin.
@@ -56,18 +77,22 @@ type SessionsRevoked struct {
 	Reason string `json:"reason"`
 }
 
-// LoginSucceeded records a first factor that passed.
+// LoginSucceeded records a first factor that passed. No longer written:
+// SessionStarted says the same on the session's stream, and appending to the
+// user's stream on every sign-in made it grow with the account's history.
 type LoginSucceeded struct {
 	UserID    string `json:"userId"`
 	Provider  string `json:"provider"`
 	SessionID string `json:"sessionId"`
 }
 
-// LoginFailed records a first factor that did not pass. Reason is for the
-// audit trail only; clients are told the same thing whatever it was.
+// LoginFailed records a first factor that did not pass, on the
+// LoginAttemptsStream, at most once per account and per client address per
+// audit window (every attempt is in the server log). Reason is for the audit
+// trail only; clients are told the same thing whatever it was.
 type LoginFailed struct {
 	UserID   string `json:"userId,omitempty"` // empty when no account matched
-	Username string `json:"username"`         // as attempted, normalized and bounded
+	Username string `json:"username"`         // the account's name; empty when none matched (what was typed is never kept)
 	Provider string `json:"provider"`
 	Reason   string `json:"reason"` // "bad_password", "unknown_user", "disabled"
 }
@@ -101,11 +126,28 @@ type RecoveryCodeUsed struct {
 	SessionID string `json:"sessionId"`
 }
 
-// MFAChallengeFailed records a wrong or replayed second factor.
+// MFAChallengeFailed records a wrong or replayed second factor. It goes to
+// the pending session's stream (rows before that went to the user's), so a
+// guesser holding a password cannot grow the user's stream.
 type MFAChallengeFailed struct {
 	UserID    string `json:"userId"`
 	SessionID string `json:"sessionId"`
 	Reason    string `json:"reason"` // "invalid", "reused"
+}
+
+// PasswordChanged replaces a local account's password.
+type PasswordChanged struct {
+	UserID       string `json:"userId"`
+	PasswordHash string `json:"passwordHash"` // argon2id PHC string sealed with DATA_KEY; never clear, never a password
+	Reason       string `json:"reason"`       // "cli", "console", "self"
+}
+
+// TOTPReset takes a user's authenticator away (pending or enabled, with its
+// recovery codes), so they sign in with the first factor alone until they
+// enroll again: the admin's way out for a lost device.
+type TOTPReset struct {
+	UserID string `json:"userId"`
+	Reason string `json:"reason"` // "cli", "console"
 }
 
 func (UsernameClaimed) EventType() string       { return TypeUsernameClaimed }
@@ -120,9 +162,11 @@ func (TOTPEnabled) EventType() string           { return TypeTOTPEnabled }
 func (TOTPUsed) EventType() string              { return TypeTOTPUsed }
 func (RecoveryCodeUsed) EventType() string      { return TypeRecoveryCodeUsed }
 func (MFAChallengeFailed) EventType() string    { return TypeMFAChallengeFailed }
+func (PasswordChanged) EventType() string       { return TypePasswordChanged }
+func (TOTPReset) EventType() string             { return TypeTOTPReset }
 
 func (UsernameClaimed) SchemaVersion() int       { return 1 }
-func (UserRegistered) SchemaVersion() int        { return 1 }
+func (UserRegistered) SchemaVersion() int        { return 2 }
 func (AdminGranted) SchemaVersion() int          { return 1 }
 func (AdminRevoked) SchemaVersion() int          { return 1 }
 func (SessionsRevoked) SchemaVersion() int       { return 1 }
@@ -133,3 +177,5 @@ func (TOTPEnabled) SchemaVersion() int           { return 1 }
 func (TOTPUsed) SchemaVersion() int              { return 1 }
 func (RecoveryCodeUsed) SchemaVersion() int      { return 1 }
 func (MFAChallengeFailed) SchemaVersion() int    { return 1 }
+func (PasswordChanged) SchemaVersion() int       { return 1 }
+func (TOTPReset) SchemaVersion() int             { return 1 }

@@ -40,15 +40,15 @@ func TestLoginDecidesTheSession(t *testing.T) {
 		wantTTL    time.Duration
 		wantAuth   bool
 		wantEpoch  int64
-		wantEvents int
+		wantEvents int // on the user's stream: a plain sign-in appends none, so the stream does not grow with sign-ins
 	}{
-		{"authorized, no MFA", user(t, true, false), policy, false, domain.SessionFull, 24 * time.Hour, true, 0, 1},
-		{"unauthorized gets a short session", user(t, false, false), policy, false, domain.SessionFull, 5 * time.Minute, false, 0, 1},
-		{"enrolled owes a challenge", user(t, true, false, enabled...), policy, false, domain.SessionMFAChallenge, 10 * time.Minute, true, 0, 1},
-		{"MFA off ignores enrollment", user(t, true, false, enabled...), off, false, domain.SessionFull, 24 * time.Hour, true, 0, 1},
-		{"enforced must enroll", user(t, true, false), enforce, false, domain.SessionMFAEnroll, 10 * time.Minute, true, 0, 1},
-		{"bootstrap admin: granted, sessions revoked", user(t, false, false), policy, true, domain.SessionFull, 24 * time.Hour, true, 1, 3},
-		{"bootstrap of an admin changes nothing", user(t, false, true), policy, true, domain.SessionFull, 24 * time.Hour, true, 0, 1},
+		{"authorized, no MFA", user(t, true, false), policy, false, domain.SessionFull, 24 * time.Hour, true, 0, 0},
+		{"unauthorized gets a short session", user(t, false, false), policy, false, domain.SessionFull, 5 * time.Minute, false, 0, 0},
+		{"enrolled owes a challenge", user(t, true, false, enabled...), policy, false, domain.SessionMFAChallenge, 10 * time.Minute, true, 0, 0},
+		{"MFA off ignores enrollment", user(t, true, false, enabled...), off, false, domain.SessionFull, 24 * time.Hour, true, 0, 0},
+		{"enforced must enroll", user(t, true, false), enforce, false, domain.SessionMFAEnroll, 10 * time.Minute, true, 0, 0},
+		{"bootstrap admin: granted, sessions revoked", user(t, false, false), policy, true, domain.SessionFull, 24 * time.Hour, true, 1, 2},
+		{"bootstrap of an admin changes nothing", user(t, false, true), policy, true, domain.SessionFull, 24 * time.Hour, true, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +57,9 @@ func TestLoginDecidesTheSession(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := got.Session
+			if !s.AuthTime.Equal(now) {
+				t.Errorf("session auth time = %v, want %v", s.AuthTime, now)
+			}
 			if s.Kind != tt.wantKind || s.ExpiresAt.Sub(now) != tt.wantTTL || s.Authorized != tt.wantAuth || s.Epoch != tt.wantEpoch {
 				t.Errorf("session = %+v; want kind %s, ttl %v, authorized %v, epoch %d", s, tt.wantKind, tt.wantTTL, tt.wantAuth, tt.wantEpoch)
 			}
@@ -104,20 +107,68 @@ func TestSessionLive(t *testing.T) {
 
 func TestEnrollmentRules(t *testing.T) {
 	fresh := user(t, true, false)
-	if _, err := fresh.BeginTOTPEnrollment(domain.SessionMFAChallenge, "x"); !errors.Is(err, domain.ErrWrongSessionKind) {
+	session := func(kind domain.SessionKind, authAt time.Time) domain.Session {
+		return domain.Session{ID: "S1", UserID: "U1", Kind: kind, AuthTime: authAt, ExpiresAt: now.Add(time.Hour)}
+	}
+	if _, err := fresh.BeginTOTPEnrollment(session(domain.SessionMFAChallenge, now), time.Time{}, "x", now); !errors.Is(err, domain.ErrWrongSessionKind) {
 		t.Errorf("pending challenge session may not enroll: %v", err)
 	}
 	if _, err := fresh.EnableTOTP(domain.SessionFull, 1, nil); !errors.Is(err, domain.ErrMFANotStarted) {
 		t.Errorf("enable before start: %v", err)
 	}
 	for _, kind := range []domain.SessionKind{domain.SessionFull, domain.SessionMFAEnroll} {
-		if _, err := fresh.BeginTOTPEnrollment(kind, "x"); err != nil {
+		if _, err := fresh.BeginTOTPEnrollment(session(kind, now.Add(-time.Minute)), time.Time{}, "x", now); err != nil {
 			t.Errorf("%s session may enroll: %v", kind, err)
 		}
 	}
 	on := user(t, true, false, enabled...)
-	if _, err := on.BeginTOTPEnrollment(domain.SessionFull, "x"); !errors.Is(err, domain.ErrMFAAlreadyEnrolled) {
+	if _, err := on.BeginTOTPEnrollment(session(domain.SessionFull, now), time.Time{}, "x", now); !errors.Is(err, domain.ErrMFAAlreadyEnrolled) {
 		t.Errorf("re-enrolling over an enabled authenticator: %v", err)
+	}
+}
+
+// A full session whose password is older than StepUpAge must prove it again
+// before it may set up an authenticator; a v1 session (no AuthTime) always must.
+func TestEnrollmentFromAnOldSessionAsksForThePassword(t *testing.T) {
+	u := user(t, true, false)
+	old := domain.Session{ID: "S1", UserID: "U1", Kind: domain.SessionFull, AuthTime: now.Add(-domain.StepUpAge - time.Second)}
+	if _, err := u.BeginTOTPEnrollment(old, time.Time{}, "x", now); !errors.Is(err, domain.ErrReauthRequired) {
+		t.Errorf("old session without reauth: got %v, want ErrReauthRequired", err)
+	}
+	if _, err := u.BeginTOTPEnrollment(old, now, "x", now); err != nil {
+		t.Errorf("old session with the password just proved: %v", err)
+	}
+	legacy := domain.Session{ID: "S2", UserID: "U1", Kind: domain.SessionFull}
+	if _, err := u.BeginTOTPEnrollment(legacy, time.Time{}, "x", now); !errors.Is(err, domain.ErrReauthRequired) {
+		t.Errorf("session without an auth time: got %v, want ErrReauthRequired", err)
+	}
+	// The enforced-enrollment session has just passed the password by
+	// construction and is short-lived: no step-up.
+	enroll := domain.Session{ID: "S3", UserID: "U1", Kind: domain.SessionMFAEnroll, AuthTime: now.Add(-8 * time.Minute)}
+	if _, err := u.BeginTOTPEnrollment(enroll, time.Time{}, "x", now); err != nil {
+		t.Errorf("enforced enrollment session: %v", err)
+	}
+}
+
+func TestEnablingTOTPEndsOtherSessions(t *testing.T) {
+	u := user(t, true, false, domain.TOTPEnrollmentStarted{UserID: "U1", Secret: "sealed"})
+	events, err := u.EnableTOTP(domain.SessionFull, 7, []string{"d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		u.Apply(e)
+	}
+	if !u.TOTP.Enabled || u.Epoch != 1 {
+		t.Fatalf("after enabling: enabled %v, epoch %d; want true, 1", u.TOTP.Enabled, u.Epoch)
+	}
+	s := domain.Session{ID: "S1", UserID: "U1", Kind: domain.SessionFull, Epoch: 0, AuthTime: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Live(u, now); !errors.Is(err, domain.ErrSessionEnded) {
+		t.Errorf("a session from before enabling: got %v, want ErrSessionEnded", err)
+	}
+	ended, next := s.Rotate(u, "S2", domain.SessionPolicy{FullTTL: time.Hour}, now)
+	if len(ended) != 1 || next.Epoch != 1 || !next.AuthTime.Equal(now) || next.Replaces != "S1" {
+		t.Errorf("rotation: ended %v, next %+v", ended, next)
 	}
 }
 

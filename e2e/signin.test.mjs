@@ -15,9 +15,11 @@ const password = process.env.E2E_PASSWORD;
 const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 
-const skip = !baseURL || !username || !password
+// Without them there is nothing to test against: that is a failure (run
+// e2e/run.sh), never a silent skip.
+const missingEnv = !baseURL || !username || !password
   ? 'E2E_BASE_URL, E2E_USERNAME and E2E_PASSWORD are not set: run e2e/run.sh'
-  : false;
+  : '';
 
 const origin = baseURL ? new URL(baseURL).origin : '';
 const url = (path) => origin + path;
@@ -41,7 +43,7 @@ const pageErrors = [];     // uncaught exceptions in page scripts
 const expectedFailedFetches = new Map(); // absolute URL -> how many are still allowed
 
 before(async () => {
-  if (skip) return;
+  if (missingEnv) return;
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -100,7 +102,85 @@ function wrongCode(secret, step) {
   }
 }
 
-test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip, timeout: 120_000 }, async (outer) => {
+// Every text on the page against what is behind it, as the browser renders
+// it: WCAG 2 contrast, at least 4.5:1 (3:1 for large text), and the edges
+// of controls at least 3:1. Returns the lowest text ratio found and
+// everything below its minimum.
+function measureContrast() {
+  const parse = (c) => {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return { r, g, b, a };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  let min = Infinity;
+  const low = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== '');
+    if (!own || el.closest('[hidden]') || el.getClientRects().length === 0) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || el.disabled) continue;
+    const fg = parse(st.color);
+    const bg = behind(el);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(st.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
+    min = Math.min(min, ratio);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName.toLowerCase()}#${el.id} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+  }
+  // Controls: their edge (border, else fill) at least 3:1 against what is
+  // around them (WCAG 1.4.11), so a field or button can be found at all.
+  for (const el of document.querySelectorAll('input, button, .button')) {
+    if (el.closest('[hidden]') || el.getClientRects().length === 0 || el.disabled) continue;
+    const st = getComputedStyle(el);
+    const border = parse(st.borderTopColor);
+    const edge = parseFloat(st.borderTopWidth) > 0 && border.a > 0 ? border : parse(st.backgroundColor);
+    const [hi, lo] = [lum(edge), lum(behind(el.parentElement))].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    if (ratio < 3) low.push(`edge of ${el.tagName.toLowerCase()}#${el.id}: ${ratio.toFixed(2)}`);
+  }
+  return { min, low };
+}
+
+// lookAt photographs the page as it is now in both colour schemes, on a
+// desktop and a 390 px phone, into e2e/artifacts/, and checks each for
+// contrast and for a page wider than the screen. It leaves the page as it
+// found it (light-or-dark unset, desktop width).
+const contrastLog = [];
+async function lookAt(name) {
+  mkdirSync(artifacts, { recursive: true });
+  for (const colorScheme of ['dark', 'light']) {
+    for (const [device, width] of [['desktop', 1280], ['phone', 390]]) {
+      await page.emulateMedia({ colorScheme });
+      await page.setViewportSize({ width, height: 844 });
+      await page.screenshot({ path: join(artifacts, `${name}-${colorScheme}-${device}.png`), fullPage: true });
+      const { min, low } = await page.evaluate(measureContrast);
+      contrastLog.push(`${name} ${colorScheme} ${device}: lowest text contrast ${min.toFixed(2)}:1`);
+      assert.deepEqual(low, [], `${name}, ${colorScheme}, ${device}: text below WCAG AA contrast`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${name}, ${colorScheme}, ${device}: ${overflow}px wider than the screen`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  await page.setViewportSize({ width: 900, height: 900 });
+}
+
+const activeId = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+
+test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { timeout: 180_000 }, async (outer) => {
+  assert.equal(missingEnv, '', missingEnv);
   // The steps build on each other: after the first failure the rest are
   // skipped rather than failing for the same reason.
   let failed = false;
@@ -122,15 +202,43 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
   let secret;
   let enrolledStep;
 
-  await t.test('login page refuses a wrong password', async () => {
+  await t.test('the login page: keyboard order and a visible focus', async () => {
     loginResponse = await page.goto(url('/'));
     assert.equal(loginResponse.status(), 200);
+    assert.equal(await activeId(), 'username', 'the username field has the focus first');
+    await page.keyboard.press('Tab');
+    assert.equal(await activeId(), 'password');
+    await page.keyboard.press('Tab');
+    assert.equal(await activeId(), 'login-submit');
+    const ring = await page.evaluate(() => {
+      const st = getComputedStyle(document.activeElement);
+      return `${st.outlineStyle} ${st.outlineWidth}`;
+    });
+    assert.equal(ring, 'solid 3px', 'focus ring on the sign-in button');
+    await lookAt('login');
+  });
+
+  await t.test('the sign-in button spans the card and is 44 px high on a phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const { button, form } = await page.evaluate(() => ({
+      button: document.getElementById('login-submit').getBoundingClientRect().toJSON(),
+      form: document.getElementById('login-form').getBoundingClientRect().toJSON(),
+    }));
+    await page.setViewportSize({ width: 900, height: 900 });
+    assert.ok(button.height >= 44, `button ${button.height}px high`);
+    assert.ok(Math.abs(button.width - form.width) < 1, `button ${button.width}px wide in a ${form.width}px form`);
+  });
+
+  await t.test('a wrong password: an error, and the focus back on the emptied password field', async () => {
     expectFailedFetch('/api/auth/login');
     await signIn('definitely not the password');
     const error = page.locator('#login-error');
     await error.waitFor({ state: 'visible' });
-    assert.notEqual((await error.textContent()).trim(), '', '#login-error has no text');
+    assert.equal((await error.textContent()).trim(), 'Invalid username or password.');
     assert.equal(new URL(page.url()).pathname, '/');
+    await page.waitForFunction(() => document.activeElement?.id === 'password', null, { timeout: ACTION_TIMEOUT });
+    assert.equal(await page.inputValue('#password'), '');
+    await lookAt('login-error');
   });
 
   await t.test('the login page has a strict Content-Security-Policy', async () => {
@@ -138,7 +246,21 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
     assert.match(csp, /(^|;)\s*script-src 'self'\s*(;|$)/, `CSP: ${csp}`);
   });
 
+  await t.test('an unknown address is the branded 404 page', async () => {
+    expectFailedFetch('/no-such-page'); // Chromium logs every 404 it loads
+    const res = await page.goto(url('/no-such-page'));
+    assert.equal(res.status(), 404);
+    await page.locator('#not-found').waitFor({ state: 'visible' });
+    assert.equal(await page.getAttribute('main a.button', 'href'), '/');
+    await lookAt('not-found');
+    expectFailedFetch('/static/');
+    const listing = await page.goto(url('/static/'));
+    assert.equal(listing.status(), 404);
+    assert.doesNotMatch(await page.content(), /login\.js|mfa_enroll\.js/);
+  });
+
   await t.test('the right password lands on /home with MFA off', async () => {
+    await page.goto(url('/'));
     await signIn(password);
     await expectPath('/home');
     assert.match(await page.textContent('#welcome'), new RegExp(`\\b${escapeRegExp(username)}\\b`));
@@ -149,9 +271,35 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
     assert.equal(await setUp.getAttribute('href'), '/mfa/enroll');
   });
 
-  await t.test('enrollment shows a QR code drawn by the server', async () => {
+  await t.test('enrollment shows a QR code drawn by the server, and its button goes away', async () => {
     await page.goto(url('/mfa/enroll'));
-    await page.click('#enroll-start');
+    const start = page.locator('#enroll-start');
+    await start.waitFor({ state: 'visible' });
+    assert.equal((await start.textContent()).trim(), 'Show my QR code');
+    assert.ok(await page.locator('#enroll-replace-warning').isHidden(), 'a first setup warns of nothing to replace');
+    await lookAt('enroll-start');
+    // A session signed in more than a few minutes ago must confirm the
+    // password first. The server's clock cannot be moved from here, so the
+    // first answer is the server's reauth-required problem, played back;
+    // the confirmation then goes to the real server.
+    let replayed = false;
+    await page.route(url('/mfa/enroll/start'), async (route) => {
+      if (replayed || route.request().postDataJSON()?.password) return route.continue();
+      replayed = true;
+      await route.fulfill({
+        status: 401, contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'urn:authportal:problem:reauth-required', title: 'Password confirmation required', status: 401,
+          detail: 'Confirm your password to set up a new authenticator.' }),
+      });
+    });
+    expectFailedFetch('/mfa/enroll/start');
+    await start.click();
+    await page.locator('#enroll-reauth').waitFor({ state: 'visible' });
+    assert.equal(await activeId(), 'enroll-password', 'the focus moves to the password field');
+    await lookAt('enroll-reauth');
+    await page.fill('#enroll-password', password);
+    await page.click('#enroll-reauth-submit');
+    await page.unroute(url('/mfa/enroll/start'));
     const qr = page.locator('#enroll-qr');
     await qr.waitFor({ state: 'visible' });
     await page.waitForFunction(() => {
@@ -161,26 +309,63 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
     const { src, naturalWidth } = await qr.evaluate((img) => ({ src: img.src, naturalWidth: img.naturalWidth }));
     assert.ok(src.startsWith('data:image/png;base64,'), `QR src: ${src.slice(0, 40)}…`);
     assert.ok(naturalWidth > 0, `QR naturalWidth ${naturalWidth}`);
+    // Hidden for real (display: none), not merely flagged: a second click
+    // would replace the secret the app just scanned.
+    assert.ok(await start.isHidden(), '"Show my QR code" is still on screen after the QR code came');
+    assert.ok(await page.locator('#enroll-reauth').isHidden(), 'the password form is still on screen after the QR code came');
+    assert.equal(await activeId(), 'enroll-code', 'the focus moves to the code field');
     const foreign = requests.filter((r) => !r.startsWith('data:') && new URL(r).origin !== origin);
     assert.deepEqual(foreign, [], 'requests to hosts other than the portal');
-  });
-
-  await t.test('a TOTP code turns MFA on and shows 10 recovery codes', async () => {
     secret = (await page.textContent('#enroll-secret')).trim();
     assert.match(secret, /^[A-Z2-7= ]{16,}$/i, `secret: ${secret}`);
+    await lookAt('enroll-qr');
+  });
+
+  await t.test('coming back to a pending setup offers its code first and says what starting over costs', async () => {
+    // The status the page reads comes from the access model, which follows
+    // the log: wait until it has the started enrollment.
+    await page.waitForFunction(async () => {
+      const r = await fetch('/mfa/enroll/status', { headers: { Accept: 'application/json' } });
+      return (await r.json()).state === 'pending';
+    }, null, { timeout: ACTION_TIMEOUT, polling: 100 });
+    await page.reload();
+    await page.locator('#enroll-pending').waitFor({ state: 'visible' });
+    assert.ok(await page.locator('#enroll-code').isVisible(), 'the code form is offered for the app that already scanned');
+    assert.ok(await page.locator('#enroll-qr').isHidden(), 'no QR code is shown without asking for a new one');
+    assert.equal((await page.textContent('#enroll-start')).trim(), 'Start over with a new QR code');
+    assert.match(await page.textContent('#enroll-replace-warning'), /replaces the earlier one/);
+    await lookAt('enroll-pending');
+  });
+
+  await t.test('a 5-digit code is answered in plain words', async () => {
+    expectFailedFetch('/mfa/enroll/verify');
+    await page.fill('#enroll-code', '12345');
+    await page.click('#enroll-submit');
+    const error = page.locator('#enroll-error');
+    await error.waitFor({ state: 'visible' });
+    assert.equal((await error.textContent()).trim(), 'Enter the 6-digit code from your authenticator app.');
+    assert.equal(await activeId(), 'enroll-code');
+  });
+
+  await t.test('the code of the app that scanned first turns MFA on and shows 10 recovery codes', async () => {
     enrolledStep = stepAt(Date.now() / 1000);
     await page.fill('#enroll-code', totpForStep(secret, enrolledStep));
-    await page.click('#enroll-form button[type=submit]');
+    await page.click('#enroll-submit');
     await page.locator('#enroll-continue').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#recovery-codes li').count(), 10);
+    assert.equal(await page.textContent('#recovery-count'), '10');
+    assert.ok(await page.locator('#enroll-start').isHidden());
+    await lookAt('enroll-codes');
     await page.click('#enroll-continue');
     await expectPath('/home');
     assert.equal((await page.textContent('#mfa-state')).trim(), 'On');
+    assert.equal((await page.textContent('#recovery-left')).trim(), '10 left');
   });
 
   await t.test('home page screenshot', async () => {
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'home.png'), fullPage: true });
+    await lookAt('home');
   });
 
   await t.test('sign out returns to the login page', async () => {
@@ -192,16 +377,19 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
   await t.test('signing in again asks for the second factor', async () => {
     await signIn(password);
     await expectPath('/mfa/challenge');
+    await lookAt('challenge');
   });
 
-  await t.test('the challenge refuses a wrong code', async () => {
+  await t.test('the challenge refuses a wrong code and gives the focus back', async () => {
     expectFailedFetch('/mfa/challenge/verify');
     await page.fill('#challenge-code', wrongCode(secret, enrolledStep));
-    await page.click('#challenge-form button[type=submit]');
+    await page.click('#challenge-submit');
     const error = page.locator('#challenge-error');
     await error.waitFor({ state: 'visible' });
-    assert.notEqual((await error.textContent()).trim(), '', '#challenge-error has no text');
+    assert.match((await error.textContent()).trim(), /^That code is not valid\./);
     assert.equal(new URL(page.url()).pathname, '/mfa/challenge');
+    await page.waitForFunction(() => document.activeElement?.id === 'challenge-code', null, { timeout: ACTION_TIMEOUT });
+    await lookAt('challenge-error');
   });
 
   await t.test('the next step\'s code completes sign-in', async () => {
@@ -211,13 +399,46 @@ test('sign-in, TOTP enrollment, sign-out and MFA challenge in Chromium', { skip,
     const now = stepAt(Date.now() / 1000);
     assert.ok(now <= enrolledStep + 2, `too slow: ${now - enrolledStep} steps since enrollment`);
     await page.fill('#challenge-code', totpForStep(secret, enrolledStep + 1));
-    await page.click('#challenge-form button[type=submit]');
+    await page.click('#challenge-submit');
     await expectPath('/home');
     assert.equal((await page.textContent('#mfa-state')).trim(), 'On');
     assert.match(await page.textContent('#welcome'), new RegExp(`\\b${escapeRegExp(username)}\\b`));
   });
 
+  await t.test('"Use another account" ends the pending sign-in and lands on the login page', async () => {
+    await page.click('#logout');
+    await expectPath('/');
+    await signIn(password);
+    await expectPath('/mfa/challenge');
+    await page.click('#use-another-account');
+    await expectPath('/');
+    await page.locator('#login-form').waitFor({ state: 'visible' });
+    const cookies = await context.cookies(url('/mfa/challenge'));
+    assert.deepEqual(cookies.filter((c) => c.name === 'authportal_mfa'), [], 'the pending-MFA cookie is still there');
+    await page.goto(url('/mfa/challenge'));
+    await expectPath('/');
+  });
+
+  await t.test('too many sign-ins: the page says how long to wait', async () => {
+    // Login allows a burst of 5 per address; earlier steps spent some. Spend
+    // the rest until the server answers 429 (bounded: burst plus refills).
+    const error = page.locator('#login-error');
+    let text = '';
+    for (let i = 0; i < 10 && !/^Too many/.test(text); i++) {
+      expectFailedFetch('/api/auth/login');
+      const answered = page.waitForResponse((r) => r.url() === url('/api/auth/login'));
+      await signIn('definitely not the password');
+      await answered;
+      await error.waitFor({ state: 'visible' });
+      text = (await error.textContent()).trim();
+    }
+    assert.match(text, /^Too many attempts\. Try again in (\d+ seconds|1 second|\d+ minutes?)\.$/);
+    assert.equal(await activeId(), 'password');
+    await lookAt('login-rate-limited');
+  });
+
   await t.test('no console errors, page errors or foreign requests', (st) => {
+    for (const line of contrastLog) st.diagnostic(line);
     assert.deepEqual(pageErrors, [], 'uncaught exceptions in page scripts');
     assert.deepEqual(consoleErrors, [], 'console errors');
     const foreign = requests.filter((r) => !r.startsWith('data:') && new URL(r).origin !== origin);

@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +46,8 @@ func (e *ChainError) Error() string {
 func (e *ChainError) Unwrap() error { return ErrChainBroken }
 
 // ErrUnavailable marks a failure to reach the database (a restart, a cut
-// connection, a timeout) as opposed to a bad request: callers answer
+// connection, a statement or lock timeout, a deadline passed waiting for an
+// answer) as opposed to a bad request: callers answer
 // "try again", and nothing was written.
 var ErrUnavailable = errors.New("eventstore: database unavailable")
 
@@ -60,15 +62,23 @@ func classify(err error) error {
 	var netErr net.Error
 	switch {
 	case errors.As(err, &pgErr):
-		// Class 08 (connection exception) and 57 (operator intervention:
-		// shutdown, terminated backends).
-		if !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57") {
+		// Class 08 (connection exception), 57 (operator intervention:
+		// shutdown, terminated backends, and 57014, a statement cancelled by
+		// statement_timeout) and 55P03 (lock_timeout): the database is away
+		// or stuck, the request was fine.
+		if !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57") && pgErr.Code != lockNotAvailable {
 			return err
 		}
+	// A request's deadline passing while the database did not answer (a
+	// frozen server cannot enforce its own statement_timeout).
 	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.Timeout(err), pgconn.SafeToRetry(err),
+		errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
 	default:
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
+
+// lockNotAvailable is SQLSTATE 55P03, raised when lock_timeout passes.
+const lockNotAvailable = "55P03"

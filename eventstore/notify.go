@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -31,28 +32,49 @@ func (s *Store) headMoved() {
 	}
 }
 
+// listenRetryMax caps the wait between attempts to get the notification
+// connection back. It bounds how long readers on this node stay asleep after
+// the database returns (the reconnect wakes them), so it is short: an attempt
+// against a database that is down costs one refused connection.
+const listenRetryMax = 500 * time.Millisecond
+
 // Listen holds a LISTEN on the log's channel and wakes this process's readers
 // when any node appends. It returns when ctx ends. A lost connection (a
 // restarted database) is retried with backoff; after each reconnect readers
-// are woken anyway, since notifications sent meanwhile are gone.
+// are woken anyway, since notifications sent meanwhile are gone, and that
+// wake also cuts short the backoff of readers that failed meanwhile.
 func (s *Store) Listen(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	backoff := 50 * time.Millisecond
+	failures := 0
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx)
+		err := s.listenOnce(ctx, func() {
+			if failures > 0 {
+				s.logger.Info("event notifications restored", "failed_attempts", failures)
+			}
+			failures, backoff = 0, 50*time.Millisecond
+		})
 		if ctx.Err() != nil {
 			return
 		}
-		s.logger.Warn("event notifications lost; reconnecting", "err", err, "retry_in", backoff)
+		// One warning per outage; the attempts in between are debug news.
+		level := slog.LevelDebug
+		if failures == 0 {
+			level = slog.LevelWarn
+		}
+		failures++
+		s.logger.Log(ctx, level, "event notifications lost; reconnecting", "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 5*time.Second)
+		backoff = min(backoff*2, listenRetryMax)
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context) error {
+// listenOnce holds one LISTEN connection until it fails; connected runs once
+// the LISTEN is in place.
+func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 	pooled, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -63,6 +85,7 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
 		return err
 	}
+	connected()
 	s.headMoved()
 	for {
 		// The payload is the new head; readers read the log from where they

@@ -123,7 +123,12 @@ func (s *Store) decodeAll(raws []RawEvent) ([]domain.Recorded, error) {
 
 // ReadStream returns every event of one stream, in order.
 func (s *Store) ReadStream(ctx context.Context, streamID string) ([]domain.Recorded, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $1 ORDER BY stream_version`, streamID)
+	return s.readStream(ctx, streamID, 0)
+}
+
+// readStream returns a stream's events after version after, in order.
+func (s *Store) readStream(ctx context.Context, streamID string, after int64) ([]domain.Recorded, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+rawColumns+` FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`, streamID, after)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read stream %s: %w", streamID, classify(err))
 	}
@@ -137,7 +142,13 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]domain.Recor
 // Load returns a stream's events and its version (0 when it does not exist),
 // the pair a command needs to decide and then append with expected version.
 func (s *Store) Load(ctx context.Context, streamID string) ([]domain.Event, int64, error) {
-	recs, err := s.ReadStream(ctx, streamID)
+	return s.LoadAfter(ctx, streamID, 0)
+}
+
+// LoadAfter is Load of the events after version after only (a snapshot's):
+// the version returned is the stream's, or after when nothing follows it.
+func (s *Store) LoadAfter(ctx context.Context, streamID string, after int64) ([]domain.Event, int64, error) {
+	recs, err := s.readStream(ctx, streamID, after)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -145,7 +156,7 @@ func (s *Store) Load(ctx context.Context, streamID string) ([]domain.Event, int6
 	for i, r := range recs {
 		events[i] = r.Event
 	}
-	var version int64
+	version := after
 	if n := len(recs); n > 0 {
 		version = recs[n-1].StreamVersion
 	}

@@ -35,7 +35,12 @@ type SubscriberConfig struct {
 	// PollInterval bounds how long a new event can wait when a notification
 	// was lost. Default 2s.
 	PollInterval time.Duration
-	// MaxRedeliveryBackoff caps the wait before a nacked event is sent again. Default 10s.
+	// RetryBackoff is the first wait after a failed read of the log (half of
+	// it after a nack), doubling on each failure. Default 100ms. A wake from
+	// the store (an append, a reconnect) always cuts the wait short.
+	RetryBackoff time.Duration
+	// MaxRedeliveryBackoff caps the wait before a failed read is retried or
+	// a nacked event is sent again. Default 10s.
 	MaxRedeliveryBackoff time.Duration
 }
 
@@ -45,6 +50,9 @@ func (c *SubscriberConfig) setDefaults() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 2 * time.Second
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = 100 * time.Millisecond
 	}
 	if c.MaxRedeliveryBackoff == 0 {
 		c.MaxRedeliveryBackoff = 10 * time.Second
@@ -112,30 +120,31 @@ func (s *Subscriber) Close() error {
 }
 
 func (s *Subscriber) tail(ctx context.Context, topic string, after int64, out chan<- *message.Message) {
-	wake, stop := s.store.Wake()
+	ch, stop := s.store.Wake()
 	defer stop()
-	readBackoff := 100 * time.Millisecond
+	w := &wakeup{ch: ch}
+	readBackoff := s.config.RetryBackoff
 	for {
 		batch, err := s.store.ReadRaw(ctx, after, s.config.BatchSize, "")
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			s.store.logger.Warn("consumer cannot read the log; retrying", "consumer", topic, "after", after, "err", err)
-			if !s.sleep(ctx, readBackoff) {
+			s.store.logger.Warn("consumer cannot read the log; retrying", "consumer", topic, "after", after, "retry_in", readBackoff, "err", err)
+			if !s.sleep(ctx, 0, readBackoff, w) {
 				return
 			}
 			readBackoff = min(readBackoff*2, s.config.MaxRedeliveryBackoff)
 			continue
 		}
-		readBackoff = 100 * time.Millisecond
+		readBackoff = s.config.RetryBackoff
 		for _, raw := range batch {
-			if !s.deliver(ctx, topic, raw, out) {
+			if !s.deliver(ctx, topic, raw, out, w) {
 				return
 			}
 			after = raw.Position
 		}
-		if len(batch) == s.config.BatchSize {
+		if len(batch) == s.config.BatchSize || w.taken() {
 			continue
 		}
 		select {
@@ -143,15 +152,29 @@ func (s *Subscriber) tail(ctx context.Context, topic string, after int64, out ch
 			return
 		case <-s.close:
 			return
-		case <-wake:
+		case <-w.ch:
 		case <-time.After(s.config.PollInterval):
 		}
 	}
 }
 
+// wakeup is a tail's wake channel, remembering a signal that a backoff
+// consumed so that the tail still reads again before it waits: the signal
+// may have been an append the backoff's read did not see.
+type wakeup struct {
+	ch    <-chan struct{}
+	woken bool
+}
+
+func (w *wakeup) taken() bool {
+	woken := w.woken
+	w.woken = false
+	return woken
+}
+
 // deliver sends one event until it is acked; false means stop.
-func (s *Subscriber) deliver(ctx context.Context, topic string, raw RawEvent, out chan<- *message.Message) bool {
-	backoff := 50 * time.Millisecond
+func (s *Subscriber) deliver(ctx context.Context, topic string, raw RawEvent, out chan<- *message.Message, w *wakeup) bool {
+	backoff := s.config.RetryBackoff / 2
 	for attempt := 1; ; attempt++ {
 		msg := NewMessage(raw)
 		msg.SetContext(ctx)
@@ -167,7 +190,9 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, raw RawEvent, ou
 			return true
 		case <-msg.Nacked():
 			s.store.logger.Warn("event not handled; will be redelivered", "consumer", topic, "position", raw.Position, "type", raw.Type, "attempt", attempt, "retry_in", backoff)
-			if !s.sleep(ctx, backoff) {
+			// The floor keeps an event that fails for its own reasons from
+			// being redelivered on every append of a busy log.
+			if !s.sleep(ctx, min(backoff, s.config.RetryBackoff), backoff, w) {
 				return false
 			}
 			backoff = min(backoff*2, s.config.MaxRedeliveryBackoff)
@@ -179,9 +204,32 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, raw RawEvent, ou
 	}
 }
 
-func (s *Subscriber) sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d, or only floor when the store wakes its readers meanwhile:
+// the head moved or the notification connection came back after an outage,
+// and either way whatever failed (a read, a handler writing to the
+// database) is worth trying again now rather than at the end of a backoff
+// grown during the outage. False means stop.
+func (s *Subscriber) sleep(ctx context.Context, floor, d time.Duration, w *wakeup) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	if floor > 0 {
+		f := time.NewTimer(floor)
+		defer f.Stop()
+		select {
+		case <-f.C:
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-s.close:
+			return false
+		}
+	}
 	select {
-	case <-time.After(d):
+	case <-t.C:
+		return true
+	case <-w.ch:
+		w.woken = true
 		return true
 	case <-ctx.Done():
 		return false

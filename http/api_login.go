@@ -7,12 +7,15 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/providers/local"
+	"github.com/danielgtaylor/huma/v2"
 )
 
 type loginInput struct {
-	Body struct {
+	Device string `cookie:"authportal_device" doc:"Device cookie of a browser that signed in before"`
+	Body   struct {
 		Username string `json:"username" maxLength:"256" doc:"Username (case-insensitive)"`
-		Password string `json:"password" maxLength:"1024" doc:"Password"`
+		Password string `json:"password" maxLength:"4096" doc:"Password, at most 1024 bytes"`
 		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to after sign-in"`
 	}
 }
@@ -27,15 +30,19 @@ type loginOutput struct {
 }
 
 func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error) {
-	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Meta: eventMeta(ctx)})
+	if err := checkPasswordBytes(in.Body.Password); err != nil {
+		return nil, err
+	}
+	device := s.device.decode(in.Device)
+	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Device: device, Meta: eventMeta(ctx)})
 	if err != nil {
-		return nil, problemFor(ctx, s.deps.Logger, err)
+		return nil, s.apiError(ctx, err)
 	}
 	cookies, err := s.sessionCookies(res.Session, res.Position)
 	if err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
-	out := &loginOutput{SetCookie: cookies}
+	out := &loginOutput{SetCookie: append(cookies, s.device.issue(s.jar, device, res.Username))}
 	out.Body.OK = true
 	next := safeNext(in.Body.Next, "")
 	switch res.Session.Kind {
@@ -55,4 +62,21 @@ func withNext(path, next string) string {
 		return path
 	}
 	return path + "?next=" + url.QueryEscape(next)
+}
+
+// passwordTooLong is the one wording of the byte cap, whether huma's length
+// check or checkPasswordBytes caught it.
+const passwordTooLong = "Passwords are at most 1024 bytes long."
+
+// checkPasswordBytes caps a password by bytes, which is what the hasher
+// takes (huma's maxLength counts characters, and three-byte characters
+// would pass it three times over). It is checked before any account is
+// looked up, so the refusal says nothing of one.
+func checkPasswordBytes(password string) error {
+	if len(password) <= local.MaxPasswordLen {
+		return nil
+	}
+	m := problemInvalidInput.err(passwordTooLong)
+	m.Errors = []*huma.ErrorDetail{{Message: passwordTooLong, Location: "body.password"}}
+	return m
 }

@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/authportal/authportal/commands"
@@ -24,12 +23,9 @@ func (s *Server) mfaChallengeVerify(ctx context.Context, in *codeInput) (*mfaCha
 	if problem != nil {
 		return nil, problem
 	}
-	if err := s.checkAccountLimit(p.UserID); err != nil {
-		return nil, err
-	}
 	res, err := s.deps.AnswerMFA.Handle(ctx, commands.AnswerMFAChallenge{SessionID: p.SessionID, Code: in.Body.Code, Meta: eventMeta(ctx)})
 	if err != nil {
-		return nil, s.codeFailure(ctx, p.UserID, err)
+		return nil, s.apiError(ctx, err)
 	}
 	if err := s.awaitModel(ctx, res.Position); err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
@@ -53,23 +49,4 @@ func (s *Server) challengeSession(ctx context.Context, pending string) (*Princip
 		return nil, problemWrongSession.err("This session has no challenge to answer.")
 	}
 	return p, nil
-}
-
-// checkAccountLimit refuses a code attempt for an account that used up its
-// failures. The budget is per account as well as per IP, so that many
-// addresses do not multiply the guesses; only failures spend it, so a user
-// signing in often is never locked out by their own successes.
-func (s *Server) checkAccountLimit(userID string) error {
-	if blocked, _ := s.mfaLimit.exhausted(userID); blocked {
-		return problemRateLimited.err("Too many attempts. Wait a moment and try again.")
-	}
-	return nil
-}
-
-// codeFailure charges a wrong or reused code to the account and maps the error.
-func (s *Server) codeFailure(ctx context.Context, userID string, err error) error {
-	if errors.Is(err, domain.ErrCodeInvalid) || errors.Is(err, domain.ErrCodeReused) {
-		s.mfaLimit.spend(userID)
-	}
-	return problemFor(ctx, s.deps.Logger, err)
 }

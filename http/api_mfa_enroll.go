@@ -36,7 +36,7 @@ type mfaStatusOutput struct {
 	}
 }
 
-// pendingInput carries the pending-MFA cookie, which is scoped to /mfa.
+// pendingInput carries the pending-MFA cookie.
 type pendingInput struct {
 	Pending string `cookie:"authportal_mfa" doc:"Pending-MFA session"`
 }
@@ -60,24 +60,43 @@ func (s *Server) mfaEnrollStatus(ctx context.Context, in *pendingInput) (*mfaSta
 	return out, nil
 }
 
-type mfaStartOutput struct {
-	Body struct {
-		Secret string `json:"secret" doc:"Base32 secret, for typing into an authenticator by hand"`
-		QRCode string `json:"qrCode" doc:"data: URI of a PNG QR code drawn by this server"`
+type mfaStartInput struct {
+	Pending string `cookie:"authportal_mfa" doc:"Pending-MFA session"`
+	Body    *struct {
+		Password string `json:"password,omitempty" maxLength:"4096" doc:"The account's password, when the answer was reauth-required: a session whose sign-in is more than a few minutes old must confirm it before setting up an authenticator"`
 	}
 }
 
-func (s *Server) mfaEnrollStart(ctx context.Context, in *pendingInput) (*mfaStartOutput, error) {
+type mfaStartOutput struct {
+	Body struct {
+		Secret   string `json:"secret" doc:"Base32 secret, for typing into an authenticator by hand"`
+		QRCode   string `json:"qrCode" doc:"data: URI of a PNG QR code drawn by this server"`
+		Replaced bool   `json:"replaced" doc:"An earlier set-up that was never finished was replaced: codes from it no longer work"`
+	}
+}
+
+func (s *Server) mfaEnrollStart(ctx context.Context, in *mfaStartInput) (*mfaStartOutput, error) {
 	p, problem := s.enrollSession(ctx, in.Pending)
 	if problem != nil {
 		return nil, problem
 	}
-	res, err := s.deps.StartTOTP.Handle(ctx, commands.StartTOTPEnrollment{SessionID: p.SessionID, Meta: eventMeta(ctx)})
+	cmd := commands.StartTOTPEnrollment{SessionID: p.SessionID, Meta: eventMeta(ctx)}
+	if in.Body != nil {
+		if err := checkPasswordBytes(in.Body.Password); err != nil {
+			return nil, err
+		}
+		cmd.Password = in.Body.Password
+	}
+	res, err := s.deps.StartTOTP.Handle(ctx, cmd)
 	if err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	// The status the page reads next comes from the access model.
+	if err := s.awaitModel(ctx, res.Position); err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	out := &mfaStartOutput{}
-	out.Body.Secret = res.Secret
+	out.Body.Secret, out.Body.Replaced = res.Secret, res.Replaced
 	out.Body.QRCode = "data:image/png;base64," + base64.StdEncoding.EncodeToString(res.QRCode)
 	return out, nil
 }
@@ -104,22 +123,19 @@ func (s *Server) mfaEnrollVerify(ctx context.Context, in *codeInput) (*mfaVerify
 	if problem != nil {
 		return nil, problem
 	}
-	if err := s.checkAccountLimit(p.UserID); err != nil {
-		return nil, err
-	}
 	res, err := s.deps.VerifyTOTP.Handle(ctx, commands.VerifyTOTPEnrollment{SessionID: p.SessionID, Code: in.Body.Code, Meta: eventMeta(ctx)})
 	if err != nil {
-		return nil, s.codeFailure(ctx, p.UserID, err)
+		return nil, s.apiError(ctx, err)
 	}
 	if err := s.awaitModel(ctx, res.Position); err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	out := &mfaVerifyOutput{}
 	out.Body.OK, out.Body.RecoveryCodes, out.Body.Redirect = true, res.RecoveryCodes, safeNext(in.Body.Next, "/home")
-	if res.Session != nil {
-		if out.SetCookie, err = s.sessionCookies(*res.Session, res.Position); err != nil {
-			return nil, problemFor(ctx, s.deps.Logger, err)
-		}
+	// Enabling TOTP ended every session of the user's; this browser goes on
+	// in the successor.
+	if out.SetCookie, err = s.sessionCookies(res.Session, res.Position); err != nil {
+		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	return out, nil
 }

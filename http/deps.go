@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"time"
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/queries"
@@ -37,17 +38,16 @@ type challengeAnswerer interface {
 	Handle(ctx context.Context, cmd commands.AnswerMFAChallenge) (commands.AnswerMFAChallengeResult, error)
 }
 
-// accessModel is this node's in-memory model of users and ended sessions
+// accessModel is this node's in-memory model of users and live sessions
 // (queries.Access), as the session check reads it.
 type accessModel interface {
 	// Position is the last log position the model has applied.
 	Position() int64
-	// WaitFor blocks until the model has applied pos, or ctx ends.
+	// WaitFor blocks until the model has applied pos, or ctx ends
+	// (queries.ErrModelBehind).
 	WaitFor(ctx context.Context, pos int64) error
-	// User is what the model knows of a user, and whether it knows them.
-	User(id string) (queries.AccessUser, bool)
-	// SessionEnded reports whether a session ended before it expired.
-	SessionEnded(id string) bool
+	// CheckSession applies domain.CheckSession to a session and its user.
+	CheckSession(sessionID, userID string, epoch int64, now time.Time) (queries.AccessUser, error)
 }
 
 // headReader tells the position of the last event in the log (queries.Reader).

@@ -8,14 +8,22 @@ import (
 	"github.com/authportal/authportal/commands"
 )
 
-// logout ends the session and clears both cookies. It is a POST, so the
-// same-origin check guards it: another site cannot sign a user out. It
+// logout ends the session, full or pending a second factor ("use another
+// account" on the challenge page), and clears both cookies. It is a POST, so
+// the same-origin check guards it: another site cannot sign a user out. It
 // waits until this node's access model has the session's end, so the old
 // cookie is refused from the very next request.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	var sessions []string
 	if p := principal(ctx); p != nil {
-		res, err := s.deps.Logout.Handle(ctx, commands.Logout{SessionID: p.SessionID, Meta: eventMeta(ctx)})
+		sessions = append(sessions, p.SessionID)
+	}
+	if p, err := s.resolve(ctx, pendingValue(r)); err == nil && p.Kind.Pending() {
+		sessions = append(sessions, p.SessionID)
+	}
+	for _, id := range sessions {
+		res, err := s.deps.Logout.Handle(ctx, commands.Logout{SessionID: id, Meta: eventMeta(ctx)})
 		if err == nil {
 			err = s.awaitModel(ctx, res.Position)
 		}

@@ -31,6 +31,10 @@ func newPages() (*pages, error) {
 // render writes a page, or a fixed error when the template fails: the page
 // is rendered to a buffer first so a half-written page never goes out.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	s.renderStatus(w, r, http.StatusOK, name, data)
+}
+
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := s.pages.templates.ExecuteTemplate(&buf, name, data); err != nil {
 		s.deps.Logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
@@ -38,6 +42,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	if _, err := buf.WriteTo(w); err != nil {
 		s.deps.Logger.DebugContext(r.Context(), "client went away", "err", err)
 	}
@@ -76,7 +81,8 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	if err != nil {
 		panic(err) // the embed directive above guarantees the folder
 	}
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", s.staticFiles(static))
+	mux.HandleFunc("/", s.notFoundOn(mux))
 	mux.HandleFunc("GET /{$}", s.loginPage)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("GET /home", s.homePage)

@@ -52,8 +52,8 @@ func (s *Server) resolve(ctx context.Context, cookie string) (*Principal, error)
 			return nil, err
 		}
 	}
-	u, ok := s.deps.Access.User(claims.UserID)
-	if !ok || u.Disabled || u.Epoch != claims.Epoch || s.deps.Access.SessionEnded(claims.SessionID) {
+	u, err := s.deps.Access.CheckSession(claims.SessionID, claims.UserID, claims.Epoch, s.deps.Now())
+	if err != nil {
 		return nil, errNoSession
 	}
 	return &Principal{SessionClaims: claims, User: u}, nil

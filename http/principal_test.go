@@ -32,7 +32,7 @@ func TestSessionCookieResolution(t *testing.T) {
 		{name: "unknown user", claims: func(c *SessionClaims) { c.UserID = "U-nobody" }},
 		{name: "sessions revoked since (epoch moved)", user: func(u *queries.AccessUser) { u.Epoch = 2 }, claims: func(c *SessionClaims) { c.Epoch = 1 }},
 		{name: "user disabled", user: func(u *queries.AccessUser) { u.Disabled = true }},
-		{name: "session ended", model: func(a *fakeAccess) { a.ended["S0001"] = true }},
+		{name: "session ended", model: func(a *fakeAccess) { delete(a.live, "S0001") }},
 		{name: "expired", claims: func(c *SessionClaims) { c.IssuedAt, c.ExpiresAt = testNow.Add(-2*time.Hour), testNow.Add(-time.Second) }},
 		{name: "pending challenge in the session cookie", kind: domain.SessionMFAChallenge},
 		{name: "pending enrollment in the session cookie", kind: domain.SessionMFAEnroll},
@@ -46,9 +46,6 @@ func TestSessionCookieResolution(t *testing.T) {
 				tt.user(&u)
 				e.access.put(u)
 			}
-			if tt.model != nil {
-				e.access.set(tt.model)
-			}
 			kind := tt.kind
 			if kind == "" {
 				kind = domain.SessionFull
@@ -59,6 +56,9 @@ func TestSessionCookieResolution(t *testing.T) {
 					tt.claims(c)
 				}
 			})
+			if tt.model != nil {
+				e.access.set(tt.model)
+			}
 			// Sent as the full session cookie, whatever its kind.
 			res := whoamiAs(e, sessionCookie, value)
 			if res.status != http.StatusOK {

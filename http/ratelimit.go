@@ -1,97 +1,45 @@
 package http
 
 import (
-	"math"
+	"context"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/authportal/authportal/throttle"
+	"github.com/danielgtaylor/huma/v2"
 )
 
-// limiter is a token bucket per key (a client IP, a user id), forgetting
-// keys that have been idle long enough to have refilled.
-type limiter struct {
-	every time.Duration
-	burst int
-	now   func() time.Time
-
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
-	swept   time.Time
+// Budgets are the token buckets every node shares (throttle.Buckets): a
+// limit kept in one process would let a second node multiply it.
+type Budgets interface {
+	Take(ctx context.Context, scope, id string, l throttle.Limit, now time.Time) (throttle.Decision, error)
 }
 
-func newLimiter(every time.Duration, burst int, now func() time.Time) *limiter {
-	return &limiter{every: every, burst: burst, now: now, buckets: map[string]*rate.Limiter{}}
+// Per-address limits on the POSTs that check something guessable: login
+// bursts 5 then one every 6 s (10/min); MFA bursts 3 then one every 12 s.
+// An address is an IPv4 address or an IPv6 /64 (throttle.AddressKey).
+var addressLimits = map[string]throttle.Limit{
+	"/api/auth/login":       {Every: 6 * time.Second, Burst: 5},
+	"/mfa/challenge/verify": {Every: 12 * time.Second, Burst: 3},
+	"/mfa/enroll/verify":    {Every: 12 * time.Second, Burst: 3},
+	"/mfa/enroll/start":     {Every: 12 * time.Second, Burst: 3}, // it may check a password (step-up)
 }
 
-// allow takes a token for key, or says how long until one is free.
-func (l *limiter) allow(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.sweep(now)
-	r := l.bucket(key).ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
-}
-
-// exhausted reports whether key has no token left, without taking one:
-// with spend, it charges failures only.
-func (l *limiter) exhausted(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok || b.TokensAt(now) >= 1 {
-		return false, 0
-	}
-	r := b.ReserveN(now, 1)
-	defer r.CancelAt(now)
-	return true, r.DelayFrom(now)
-}
-
-// spend takes a token from key's bucket, even into debt.
-func (l *limiter) spend(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.bucket(key).ReserveN(l.now(), 1)
-}
-
-// bucket returns key's bucket, full when new. l.mu must be held.
-func (l *limiter) bucket(key string) *rate.Limiter {
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.buckets[key] = b
-	}
-	return b
-}
-
-// sweep drops full buckets: a key idle for burst*every is back to a fresh bucket anyway.
-func (l *limiter) sweep(now time.Time) {
-	refill := l.every * time.Duration(l.burst)
-	if now.Sub(l.swept) < refill {
-		return
-	}
-	l.swept = now
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(l.burst) {
-			delete(l.buckets, k)
-		}
-	}
-}
-
-// withRateLimit answers 429 to POSTs on limited paths beyond their client IP's budget.
-func withRateLimit(limits map[string]*limiter, next http.Handler) http.Handler {
+// withRateLimit answers 429 to POSTs on limited paths beyond their client
+// address's budget, and 503 when the budgets cannot be read: failing open
+// would turn a database hiccup into unlimited guessing.
+func (s *Server) withRateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l := limits[r.URL.Path]; l != nil && r.Method == http.MethodPost {
-			if ok, wait := l.allow(metaFrom(r.Context()).ClientIP); !ok {
-				writeTooManyRequests(w, r, wait)
+		if l, limited := addressLimits[r.URL.Path]; limited && r.Method == http.MethodPost {
+			ip := metaFrom(r.Context()).ClientIP
+			d, err := s.deps.Budgets.Take(r.Context(), "address:"+r.URL.Path, throttle.AddressKey(ip), l, s.deps.Now())
+			if err != nil {
+				s.deps.Logger.WarnContext(r.Context(), "rate limit unavailable", "err", err)
+				writeProblem(w, r, problemUnavailable, "The server is busy. Try again in a moment.")
+				return
+			}
+			if !d.Allowed {
+				writeTooManyRequests(w, r, d.RetryAfter)
 				return
 			}
 		}
@@ -100,6 +48,13 @@ func withRateLimit(limits map[string]*limiter, next http.Handler) http.Handler {
 }
 
 func writeTooManyRequests(w http.ResponseWriter, r *http.Request, wait time.Duration) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	writeProblem(w, r, problemRateLimited, "Too many attempts. Wait a moment and try again.")
+	m, retryAfter := tooManyAttempts(wait)
+	w.Header().Set("Retry-After", retryAfter)
+	writeErrorModel(w, r, m)
+}
+
+// rateLimited is a huma operation's 429, with Retry-After.
+func rateLimited(wait time.Duration) error {
+	m, retryAfter := tooManyAttempts(wait)
+	return huma.ErrorWithHeaders(m, http.Header{"Retry-After": {retryAfter}})
 }

@@ -40,6 +40,7 @@ type Deps struct {
 	AnswerMFA  challengeAnswerer
 	Reader     headReader
 	Access     accessModel
+	Budgets    Budgets
 	Health     Health
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -49,31 +50,25 @@ type Deps struct {
 type Health interface {
 	// Started reports whether start-up (migrations, access model load) is done.
 	Started() bool
-	// Ready returns nil when the database answers and projections are close to the head.
+	// Ready returns nil when this node's database connection answers and its
+	// own access model is close to the head: never a cluster-wide figure.
 	Ready(ctx context.Context) error
 }
 
 // Server is the HTTP face of AuthPortal.
 type Server struct {
-	config   Config
-	deps     Deps
-	codec    sessionCodec
-	jar      cookieJar
-	pages    *pages
-	mfaLimit *limiter // per user, on top of the per-IP limit
-	handler  http.Handler
+	config  Config
+	deps    Deps
+	codec   sessionCodec
+	jar     cookieJar
+	device  deviceCodec
+	pages   *pages
+	handler http.Handler
 }
-
-// Rate limits: login burst 5 then one every 6 s (10/min); MFA burst 3 then
-// one every 12 s (5/min).
-const (
-	loginEvery, loginBurst = 6 * time.Second, 5
-	mfaEvery, mfaBurst     = 12 * time.Second, 3
-)
 
 // New builds the server's handler.
 func New(config Config, deps Deps) (*Server, error) {
-	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Access == nil || deps.Reader == nil ||
+	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Access == nil || deps.Reader == nil || deps.Budgets == nil ||
 		deps.Logger == nil || deps.Now == nil || deps.Health == nil {
 		return nil, errors.New("http: incomplete configuration")
 	}
@@ -85,12 +80,12 @@ func New(config Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		config:   config,
-		deps:     deps,
-		codec:    sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
-		jar:      cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
-		pages:    pg,
-		mfaLimit: newLimiter(mfaEvery, mfaBurst, deps.Now),
+		config: config,
+		deps:   deps,
+		codec:  sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		jar:    cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
+		device: newDeviceCodec(config.SessionKey),
+		pages:  pg,
 	}
 
 	mux := http.NewServeMux()
@@ -98,16 +93,12 @@ func New(config Config, deps Deps) (*Server, error) {
 	hc.CreateHooks = nil // no $schema member or Link header built from client-controlled headers
 	hc.DocsPath = ""     // the default UI loads from a CDN; /docs is served from embedded assets
 	hc.Info.Description = "Sign-in, sessions and MFA for a self-hosted identity portal."
+	hc.Transformers = append(hc.Transformers, publicErrors) // no submitted value in any error (api_errors.go)
 	api := humago.New(mux, hc)
 	s.registerAPI(api)
 	s.registerPages(mux)
 	s.registerHealth(mux)
 
-	limits := map[string]*limiter{
-		"/api/auth/login":       newLimiter(loginEvery, loginBurst, deps.Now),
-		"/mfa/challenge/verify": newLimiter(mfaEvery, mfaBurst, deps.Now),
-		"/mfa/enroll/verify":    newLimiter(mfaEvery, mfaBurst, deps.Now),
-	}
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(origin(config.BaseURL)); err != nil {
 		return nil, err
@@ -121,8 +112,10 @@ func New(config Config, deps Deps) (*Server, error) {
 	var h http.Handler = mux
 	h = s.withSession(h)
 	h = csrf.Handler(h)
-	h = withRateLimit(limits, h)
+	h = s.withRateLimit(h)
 	h = withSecurityHeaders(config.HSTS, h)
+	h = withRetryAfter(h)
+	h = withDeadline(h)
 	h = withRequestMeta(config.TrustedProxies, h)
 	s.handler = h
 	return s, nil

@@ -65,7 +65,7 @@ func newTestEnv(t *testing.T, configure ...func(*Config, *Deps)) *testEnv {
 	}
 	deps := Deps{
 		Login: e.login, Logout: e.logout, StartTOTP: e.start, VerifyTOTP: e.verify, AnswerMFA: e.answer,
-		Reader: e.head, Access: e.access, Health: fakeHealth{started: true},
+		Reader: e.head, Access: e.access, Budgets: &fakeBudgets{}, Health: fakeHealth{started: true},
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Now: func() time.Time { return testNow },
 	}
 	for _, f := range configure {
@@ -113,13 +113,16 @@ func (e *testEnv) addUser(id string, change ...func(*queries.AccessUser)) querie
 func (e *testEnv) cookie(userID string, kind domain.SessionKind, change ...func(*SessionClaims)) (name, value string) {
 	e.t.Helper()
 	e.seq++
-	u, _ := e.access.User(userID)
+	u := e.access.user(userID)
 	c := SessionClaims{
 		SessionID: fmt.Sprintf("S%04d", e.seq), UserID: userID, Kind: kind, Epoch: u.Epoch, Position: 5,
 		Authorized: true, IssuedAt: testNow, ExpiresAt: testNow.Add(time.Hour),
 	}
 	for _, f := range change {
 		f(&c)
+	}
+	if c.ExpiresAt.After(testNow) {
+		e.access.set(func(a *fakeAccess) { a.live[c.SessionID] = c.ExpiresAt })
 	}
 	v, err := e.srv.codec.encode(c)
 	if err != nil {

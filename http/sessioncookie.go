@@ -11,12 +11,14 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
-// Cookie names. The pending-MFA cookie is scoped to /mfa, so a session that
-// owes a second factor is not even sent anywhere else.
+// Cookie names. The pending-MFA cookie is a cookie of its own, which only
+// the MFA operations and logout read: a session that owes a second factor is
+// never taken for a full one. It is sent site-wide so that POST /logout can
+// end it too.
 const (
 	sessionCookie = "authportal_session"
 	pendingCookie = "authportal_mfa"
-	pendingPath   = "/mfa"
+	pendingPath   = "/"
 )
 
 // SessionClaims is what the signed cookie carries. The cookie proves who
@@ -122,7 +124,7 @@ type cookieJar struct {
 }
 
 // issue builds the cookie that carries s: the full session cookie, or the
-// pending-MFA one scoped to /mfa.
+// pending-MFA one.
 func (j cookieJar) issue(s SessionClaims, value string, now time.Time) http.Cookie {
 	name, path := sessionCookie, "/"
 	if s.Kind.Pending() {

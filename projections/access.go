@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -29,24 +30,31 @@ type AccessUser struct {
 	RecoveryCodes int  // unspent recovery codes
 }
 
-// Authorized reports whether the user may enter protected apps.
-func (u AccessUser) Authorized() bool { return !u.Disabled && (u.Admin || u.AccessGranted) }
+// Standing is what the access rules need to know of u.
+func (u AccessUser) Standing() domain.Standing {
+	return domain.Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, Disabled: u.Disabled, Epoch: u.Epoch}
+}
+
+// Authorized reports whether the user may enter protected apps (domain.Standing.Authorized).
+func (u AccessUser) Authorized() bool { return u.Standing().Authorized() }
 
 // Access is the in-memory model every node keeps so that checking a session
 // reads no database: users (admin, access, epoch, MFA) and the sessions that
-// ended before they expired. It is loaded from the projection tables and then
-// kept current by following the log; every node follows it on its own.
+// were started and have not ended. It is loaded from the projection tables
+// and then kept current by following the log; every node follows it on its
+// own. A session it never saw start is no session, however well its cookie
+// is signed.
 type Access struct {
 	mu       sync.RWMutex
 	users    map[string]AccessUser
-	ended    map[string]time.Time // session id -> its expiry; forgotten after that
+	live     map[string]time.Time // started, not ended: session id -> its expiry; forgotten after that
 	position int64
 	moved    chan struct{} // closed and replaced whenever position moves
 }
 
 // NewAccess returns an empty model at position 0.
 func NewAccess() *Access {
-	return &Access{users: map[string]AccessUser{}, ended: map[string]time.Time{}, moved: make(chan struct{})}
+	return &Access{users: map[string]AccessUser{}, live: map[string]time.Time{}, moved: make(chan struct{})}
 }
 
 // Load fills the model from the projection tables, read in one snapshot,
@@ -78,8 +86,8 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 			users[u.ID] = u
 		}
 		rows.Close()
-		ended := map[string]time.Time{}
-		rows, err = tx.Query(ctx, `SELECT id, expires_at FROM sessions WHERE ended_at IS NOT NULL AND expires_at > $1`, now)
+		live := map[string]time.Time{}
+		rows, err = tx.Query(ctx, `SELECT id, expires_at FROM sessions WHERE ended_at IS NULL AND expires_at > $1`, now)
 		if err != nil {
 			return fmt.Errorf("projections: access: read sessions: %w", err)
 		}
@@ -90,11 +98,11 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 				rows.Close()
 				return fmt.Errorf("projections: access: read sessions: %w", err)
 			}
-			ended[id] = exp
+			live[id] = exp
 		}
 		rows.Close()
 		a.mu.Lock()
-		a.users, a.ended = users, ended
+		a.users, a.live = users, live
 		a.setPosition(pos)
 		a.mu.Unlock()
 		return nil
@@ -125,9 +133,12 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = true, false, len(e.RecoveryCodes) })
 	case domain.RecoveryCodeUsed:
 		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = e.Remaining })
+	case domain.SessionStarted:
+		a.live[e.SessionID] = e.ExpiresAt
+	case domain.TOTPReset:
+		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = false, false, 0 })
 	case domain.SessionEnded:
-		// Prune drops it once the session's own token has expired.
-		a.ended[e.SessionID] = e.ExpiresAt
+		delete(a.live, e.SessionID)
 	}
 	a.setPosition(rec.Position)
 }
@@ -148,13 +159,13 @@ func (a *Access) setPosition(pos int64) {
 	a.moved = make(chan struct{})
 }
 
-// Prune forgets ended sessions whose tokens have expired by now.
+// Prune forgets sessions that have expired by now.
 func (a *Access) Prune(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for id, exp := range a.ended {
-		if now.After(exp) {
-			delete(a.ended, id)
+	for id, exp := range a.live {
+		if !now.Before(exp) {
+			delete(a.live, id)
 		}
 	}
 }
@@ -166,7 +177,13 @@ func (a *Access) Position() int64 {
 	return a.position
 }
 
-// WaitFor blocks until the model reflects position pos, or ctx ends.
+// ErrModelBehind is returned by WaitFor when this node's model did not reach
+// the position in time (a slow or interrupted tail, as after an outage):
+// the caller answers "try again" (503), never with stale data.
+var ErrModelBehind = errors.New("projections: access model is behind")
+
+// WaitFor blocks until the model reflects position pos, or ctx ends; then
+// it returns an error matching ErrModelBehind and the context's cause.
 func (a *Access) WaitFor(ctx context.Context, pos int64) error {
 	for {
 		a.mu.RLock()
@@ -177,7 +194,7 @@ func (a *Access) WaitFor(ctx context.Context, pos int64) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("projections: access model at %d, waiting for %d: %w", at, pos, context.Cause(ctx))
+			return fmt.Errorf("%w: at %d, waiting for %d: %w", ErrModelBehind, at, pos, context.Cause(ctx))
 		case <-moved:
 		}
 	}
@@ -191,13 +208,32 @@ func (a *Access) User(id string) (AccessUser, bool) {
 	return u, ok
 }
 
-// SessionEnded reports whether a session was ended (logout, rotation).
-// Revocation by epoch is checked against the user's Epoch instead.
-func (a *Access) SessionEnded(id string) bool {
+// SessionLive reports whether a session was started, has not ended (logout,
+// rotation) and has not expired at now. Revocation by epoch is checked
+// against the user's Epoch instead (CheckSession does both).
+func (a *Access) SessionLive(id string, now time.Time) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	_, ok := a.ended[id]
-	return ok
+	exp, ok := a.live[id]
+	return ok && now.Before(exp)
+}
+
+// CheckSession applies domain.CheckSession to a session this model saw
+// start, for the user and epoch its cookie claims, and returns the user. A
+// session it never saw start, or one of a user it does not know, is
+// domain.ErrSessionNotFound.
+func (a *Access) CheckSession(sessionID, userID string, epoch int64, now time.Time) (AccessUser, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	u, known := a.users[userID]
+	exp, live := a.live[sessionID]
+	if !known || !live {
+		return AccessUser{}, domain.ErrSessionNotFound
+	}
+	if err := domain.CheckSession(domain.SessionState{Epoch: epoch, ExpiresAt: exp}, u.Standing(), now); err != nil {
+		return AccessUser{}, err
+	}
+	return u, nil
 }
 
 // Follow keeps the model current until ctx ends, through a watermill

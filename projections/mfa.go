@@ -17,13 +17,14 @@ const MFAName = "mfa"
 const (
 	MFAStatePending = "pending"
 	MFAStateEnabled = "enabled"
+	MFAStateNone    = "none" // reset by an operator; as if never enrolled
 )
 
 func (MFA) Name() string     { return MFAName }
 func (MFA) Tables() []string { return []string{"mfa_state"} }
 func (MFA) Handles() []string {
 	return []string{domain.TypeTOTPEnrollmentStarted, domain.TypeTOTPEnabled, domain.TypeTOTPUsed,
-		domain.TypeRecoveryCodeUsed, domain.TypeMFAChallengeFailed}
+		domain.TypeRecoveryCodeUsed, domain.TypeMFAChallengeFailed, domain.TypeTOTPReset}
 }
 
 func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) error {
@@ -45,6 +46,9 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 	case domain.RecoveryCodeUsed:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET last_used_at = $2, recovery_codes_remaining = $3, position = $4
 			WHERE user_id = $1`, e.UserID, rec.RecordedAt, e.Remaining, rec.Position)
+	case domain.TOTPReset:
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET state = $2, started_at = NULL, enabled_at = NULL, recovery_codes_remaining = 0, position = $3
+			WHERE user_id = $1`, e.UserID, MFAStateNone, rec.Position)
 	case domain.MFAChallengeFailed:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET failed_challenges = failed_challenges + 1, position = $2 WHERE user_id = $1 AND position < $2`, e.UserID, rec.Position)
 	}

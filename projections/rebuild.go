@@ -72,6 +72,11 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 
 	// The swap: the rest of the log, then the new tables take the old names.
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// The swap waits for readers of the old tables and replays what came
+		// meanwhile: outside the request path's statement and lock limits.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()); err != nil {
 			return err
 		}
@@ -80,9 +85,18 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 			return err
 		}
 		for _, name := range p.Tables() {
+			renames, err := indexRenames(ctx, tx, name, shadow[name])
+			if err != nil {
+				return fmt.Errorf("swap %s: %w", name, err)
+			}
 			ident := pgx.Identifier{name}.Sanitize()
 			if _, err := tx.Exec(ctx, `DROP TABLE `+ident+`; ALTER TABLE `+shadow.Ident(name)+` RENAME TO `+ident); err != nil {
 				return fmt.Errorf("swap %s: %w", name, err)
+			}
+			for _, r := range renames {
+				if _, err := tx.Exec(ctx, `ALTER INDEX `+pgx.Identifier{r.from}.Sanitize()+` RENAME TO `+pgx.Identifier{r.to}.Sanitize()); err != nil {
+					return fmt.Errorf("swap %s: name index %s: %w", name, r.to, err)
+				}
 			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, p.Name(), pos)
@@ -92,4 +106,62 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 		return 0, fmt.Errorf("projections: rebuild %s: swap: %w", p.Name(), err)
 	}
 	return pos, nil
+}
+
+// rename is one index of a shadow table and the name its counterpart on the
+// live table has.
+type rename struct{ from, to string }
+
+// indexRenames pairs each index of shadow with the index of table it copies
+// (same uniqueness, method, columns or expressions and predicate), so that
+// after the swap the indexes, and the constraints they back (ALTER INDEX
+// RENAME renames those too), carry the names the migrations gave them.
+// CREATE TABLE ... LIKE names its copies itself (users_username becomes
+// users__rebuild_lower_idx), and a later migration that names the original
+// would fail only on installs that once rebuilt.
+func indexRenames(ctx context.Context, tx pgx.Tx, table, shadow string) ([]rename, error) {
+	// The definition after " USING " leaves out the index's and the table's
+	// names: "btree (lower(username))", "btree (ended_at) WHERE (...)".
+	const q = `SELECT i.relname, x.indisunique::text || ' ' || substring(pg_get_indexdef(x.indexrelid) from ' USING (.*)$')
+		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+		WHERE x.indrelid = to_regclass($1)`
+	names := func(rel string) (map[string]string, error) {
+		rows, err := tx.Query(ctx, q, pgx.Identifier{rel}.Sanitize())
+		if err != nil {
+			return nil, err
+		}
+		byDef := map[string]string{}
+		for rows.Next() {
+			var name, def string
+			if err := rows.Scan(&name, &def); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if _, dup := byDef[def]; dup {
+				rows.Close()
+				return nil, fmt.Errorf("two indexes on %s are both %s", rel, def)
+			}
+			byDef[def] = name
+		}
+		return byDef, rows.Err()
+	}
+	live, err := names(table)
+	if err != nil {
+		return nil, fmt.Errorf("read indexes of %s: %w", table, err)
+	}
+	copies, err := names(shadow)
+	if err != nil {
+		return nil, fmt.Errorf("read indexes of %s: %w", shadow, err)
+	}
+	var out []rename
+	for def, from := range copies {
+		to, ok := live[def]
+		if !ok {
+			return nil, fmt.Errorf("index %s (%s) has no counterpart on %s", from, def, table)
+		}
+		if from != to {
+			out = append(out, rename{from: from, to: to})
+		}
+	}
+	return out, nil
 }

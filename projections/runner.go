@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,7 +21,8 @@ type RunnerConfig struct {
 	Store       *eventstore.Store // required
 	Logger      *slog.Logger      // required
 	Projections []Projection      // required
-	// BatchSize is how many events catch-up applies per transaction. Default 1000.
+	// BatchSize is the most events applied in one transaction, catching up
+	// or following. Default 1000.
 	BatchSize int
 	// StandbyInterval is how often a node without the lock tries to take it. Default 2s.
 	StandbyInterval time.Duration
@@ -148,32 +148,33 @@ func Checkpoint(ctx context.Context, pool *pgxpool.Pool, name string) (int64, er
 
 // catchUp applies the log in batches, one transaction each, until it is at the head.
 func (r *Runner) catchUp(ctx context.Context, p Projection) error {
+	tables := identity(p)
 	for {
-		cp, err := Checkpoint(ctx, r.config.Pool, p.Name())
+		_, n, err := applyNext(ctx, r.config.Pool, r.config.Store, p, tables, r.config.BatchSize)
 		if err != nil {
 			return err
 		}
-		batch, err := r.config.Store.ReadAll(ctx, cp, r.config.BatchSize)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := applyBatch(ctx, r.config.Pool, p, identity(p), batch); err != nil {
-			return err
-		}
-		if len(batch) < r.config.BatchSize {
+		if n < r.config.BatchSize {
 			return nil
 		}
 	}
 }
 
 // follow applies new events as watermill delivers them, until ctx ends or
-// the leader lock's connection dies.
+// the leader lock's connection dies. A delivered event is the signal, not
+// the unit of work: the handler applies everything the log holds after the
+// checkpoint, up to a batch, in one transaction with one checkpoint move, and
+// acks the events that batch already covered without touching the database.
+// One transaction per event held every projection back under sustained load.
 func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) error {
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	// The lock watcher below must be gone before leadOnce closes lockConn:
+	// a Ping still running would use a closed connection.
+	var watcher sync.WaitGroup
+	defer func() {
+		cancel(nil)
+		watcher.Wait()
+	}()
 
 	sub, err := eventstore.NewSubscriber(r.config.Store, eventstore.SubscriberConfig{
 		StartAfter: func(ctx context.Context, topic string) (int64, error) {
@@ -188,19 +189,34 @@ func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) e
 		return err
 	}
 	tables := identity(p)
+	// applied is a checkpoint this leader committed. The checkpoint never
+	// moves back (a rebuild's swap leaves it at the head or later), so an
+	// event at or before it is applied already. Handler calls never overlap:
+	// the subscriber sends the next message only once this one is acked.
+	var applied int64
 	router.AddConsumerHandler(p.Name(), p.Name(), sub, func(msg *message.Message) error {
-		rec, err := r.config.Store.MessageEvent(msg)
+		raw, err := eventstore.MessageRaw(msg)
 		if err != nil {
 			return err
 		}
-		err = applyBatch(msg.Context(), r.config.Pool, p, tables, []domain.Recorded{rec})
+		if raw.Position <= applied {
+			return nil
+		}
+		cp, _, err := applyNext(msg.Context(), r.config.Pool, r.config.Store, p, tables, r.config.BatchSize)
+		if err == nil && raw.Position > cp {
+			err = fmt.Errorf("%w: %s at %d, got %d", errGap, p.Name(), cp, raw.Position)
+		}
 		if errors.Is(err, errGap) {
 			cancel(err) // start over from the checkpoint
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		applied = cp
+		return nil
 	})
 
-	go func() {
+	watcher.Go(func() {
 		// Losing the lock's session means another node may lead now: stop.
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
@@ -215,7 +231,7 @@ func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) e
 				}
 			}
 		}
-	}()
+	})
 	if err := router.Run(ctx); err != nil {
 		return err
 	}
@@ -224,24 +240,29 @@ func (r *Runner) follow(ctx context.Context, p Projection, lockConn *pgx.Conn) e
 
 var errGap = errors.New("projections: event delivered ahead of checkpoint")
 
-// applyBatch applies events after the checkpoint and moves the checkpoint to
-// the last of them, in one transaction. The checkpoint row is locked first,
-// which serialises this with a rebuild's swap; events at or before the
-// checkpoint were applied already and are skipped.
-func applyBatch(ctx context.Context, pool *pgxpool.Pool, p Projection, t Tables, batch []domain.Recorded) error {
+// applyNext applies up to limit events after the checkpoint and moves the
+// checkpoint to the last of them, in one transaction, and returns the new
+// checkpoint and how many events it read. The checkpoint row is locked
+// first, which serialises this with a rebuild's swap, and the events are
+// read on the same transaction (see eventstore.ReadAllIn), so they always
+// start right after the checkpoint they are applied on.
+func applyNext(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p Projection, t Tables, limit int) (int64, int, error) {
 	handled := handles(p)
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	var last int64
+	var n int
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var cp int64
 		if err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&cp); err != nil {
 			return fmt.Errorf("lock checkpoint %s: %w", p.Name(), err)
 		}
-		last := cp
+		batch, err := store.ReadAllIn(ctx, tx, cp, limit)
+		if err != nil {
+			return err
+		}
+		last, n = cp, len(batch)
 		for _, rec := range batch {
-			if rec.Position <= last {
-				continue
-			}
 			if rec.Position != last+1 {
-				return fmt.Errorf("%w: %s at %d, got %d", errGap, p.Name(), last, rec.Position)
+				return fmt.Errorf("%w: %s at %d, read %d", errGap, p.Name(), last, rec.Position)
 			}
 			if handled[rec.Type] {
 				if err := p.Apply(ctx, tx, t, rec); err != nil {
@@ -253,7 +274,11 @@ func applyBatch(ctx context.Context, pool *pgxpool.Pool, p Projection, t Tables,
 		if last == cp {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, p.Name(), last)
+		_, err = tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1`, p.Name(), last)
 		return err
 	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return last, n, nil
 }

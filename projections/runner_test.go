@@ -19,6 +19,7 @@ import (
 	"github.com/authportal/authportal/projections"
 	"github.com/authportal/authportal/providers/local"
 	"github.com/authportal/authportal/providers/totp"
+	"github.com/authportal/authportal/throttle"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -53,7 +54,18 @@ type handlers struct {
 	startTOTP  commands.StartTOTPEnrollmentHandler
 	verifyTOTP commands.VerifyTOTPEnrollmentHandler
 	answer     commands.AnswerMFAChallengeHandler
+	revoke     commands.RevokeSessionsHandler
+	resetMFA   commands.ResetMFAHandler
 }
+
+// unlimited is a rate-limit budget that never runs out: these scenarios
+// are about what is logged, and a limit would only cut them short.
+type unlimited struct{}
+
+func (unlimited) Take(context.Context, string, string, throttle.Limit, time.Time) (throttle.Decision, error) {
+	return throttle.Decision{Allowed: true}, nil
+}
+func (unlimited) Refund(context.Context, string, string, throttle.Limit) error { return nil }
 
 // player is what a user knows: their credentials and the sessions they hold.
 type player struct {
@@ -83,13 +95,15 @@ func newWorld(t testing.TB, store *eventstore.Store) *world {
 	}
 	policy := domain.SessionPolicy{MFAEnabled: true, FullTTL: 12 * time.Hour, RestrictedTTL: time.Hour, PendingTTL: 5 * time.Minute}
 	w.cmd = handlers{
-		register:   commands.NewRegisterUserHandler(store, hasher, newID),
-		login:      commands.NewLoginHandler(store, hasher, newID, clock, policy, nil),
+		register:   commands.NewRegisterUserHandler(store, hasher, sealer, newID),
+		login:      commands.NewLoginHandler(store, hasher, unlimited{}, sealer, newID, clock, discard, policy, nil),
 		logout:     commands.NewLogoutHandler(store),
 		setAdmin:   commands.NewSetAdminHandler(store),
-		startTOTP:  commands.NewStartTOTPEnrollmentHandler(store, sealer, clock, "AuthPortal test"),
+		startTOTP:  commands.NewStartTOTPEnrollmentHandler(store, sealer, hasher, unlimited{}, clock, "AuthPortal test"),
 		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(store, sealer, newID, clock, policy),
-		answer:     commands.NewAnswerMFAChallengeHandler(store, sealer, newID, clock, policy),
+		answer:     commands.NewAnswerMFAChallengeHandler(store, sealer, unlimited{}, newID, clock, policy),
+		revoke:     commands.NewRevokeSessionsHandler(store),
+		resetMFA:   commands.NewResetMFAHandler(store),
 	}
 	return w
 }
@@ -143,12 +157,21 @@ func (w *world) register(admin bool) string {
 // pending a challenge when the user has TOTP.
 func (w *world) signIn(id string) domain.SessionStarted {
 	w.t.Helper()
+	s := w.session(id)
+	if s.Kind == domain.SessionFull {
+		p := w.players[id]
+		p.sessions = append(p.sessions, s.SessionID)
+	}
+	return s
+}
+
+// session is signIn without keeping the session among those logout picks
+// from: a test that logs a user out expects the session it signed in with.
+func (w *world) session(id string) domain.SessionStarted {
+	w.t.Helper()
 	p := w.players[id]
 	res, err := w.cmd.login.Handle(w.t.Context(), commands.Login{Username: p.username, Password: p.password, Meta: w.meta("")})
 	w.must("login", err)
-	if res.Session.Kind == domain.SessionFull {
-		p.sessions = append(p.sessions, res.Session.SessionID)
-	}
 	return res.Session
 }
 
@@ -192,12 +215,20 @@ func (w *world) setAdmin(id string, admin bool) {
 	}
 }
 
-// revokeSessions revokes every session of the user. No command does only
-// that yet; an admin change does it, so the flag is flipped and back.
+// revokeSessions revokes every session of the user.
 func (w *world) revokeSessions(id string) {
 	w.t.Helper()
-	w.toggleAdmin(id)
-	w.toggleAdmin(id)
+	_, err := w.cmd.revoke.Handle(w.t.Context(), commands.RevokeSessions{UserID: id, Meta: w.meta(id)})
+	w.must("revoke sessions", err)
+}
+
+// resetMFA takes the user's authenticator away, as an operator does.
+func (w *world) resetMFA(id string) {
+	w.t.Helper()
+	_, err := w.cmd.resetMFA.Handle(w.t.Context(), commands.ResetMFA{UserID: id, Reason: "cli", Meta: w.meta("cli")})
+	w.must("reset mfa", err)
+	p := w.players[id]
+	p.secret, p.recovery = "", nil
 }
 
 // user folds a user's stream, to compare what the read models hold with it.
@@ -227,7 +258,7 @@ func (w *world) enroll(id string, verify bool) {
 	if p.secret != "" {
 		return
 	}
-	s := w.signIn(id)
+	s := w.session(id)
 	started, err := w.cmd.startTOTP.Handle(w.t.Context(), commands.StartTOTPEnrollment{SessionID: s.SessionID, Meta: w.meta(id)})
 	w.must("start totp enrollment", err)
 	if !verify {
@@ -291,8 +322,12 @@ func (w *world) run(n int64) {
 			w.logout(id)
 		case r < 52:
 			w.loginFailed(id)
-		case r < 60:
+		case r < 57:
 			w.toggleAdmin(id)
+		case r < 59:
+			w.revokeSessions(id)
+		case r < 60:
+			w.resetMFA(id)
 		case r < 70:
 			w.enroll(id, r < 67)
 		default:
@@ -459,6 +494,9 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 		case domain.TOTPEnrollmentStarted:
 			enrolling[e.UserID] = true
 		case domain.SessionStarted:
+			if e.Replaces == "" { // a sign-in, not a rotation
+				loggedIn[e.UserID] = true
+			}
 			sessions[e.SessionID] = &sessionWant{user: e.UserID, kind: string(e.Kind), clientIP: rec.Metadata.ClientIP}
 		case domain.SessionEnded:
 			if s := sessions[e.SessionID]; !s.ended {
@@ -520,8 +558,11 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 		n++
 		u := users[id]
 		wantState, wantLeft := projections.MFAStatePending, 0
-		if u != nil && u.TOTP.Enabled {
+		switch {
+		case u != nil && u.TOTP.Enabled:
 			wantState, wantLeft = projections.MFAStateEnabled, u.RecoveryCodesLeft()
+		case u != nil && u.TOTP.PendingSecret == "": // reset by an operator
+			wantState = projections.MFAStateNone
 		}
 		if u == nil || state != wantState || left != wantLeft || fails != failed[id] {
 			t.Errorf("mfa_state row %s: got %s, %d codes left, %d failures, want %s, %d, %d", id, state, left, fails, wantState, wantLeft, failed[id])
@@ -561,6 +602,8 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 // userOf returns the user an event of the user stream belongs to.
 func userOf(e domain.Event) string {
 	switch e := e.(type) {
+	case domain.TOTPReset:
+		return e.UserID
 	case domain.UserRegistered:
 		return e.UserID
 	case domain.AdminGranted:
@@ -599,6 +642,7 @@ func TestRunnerCatchesUpThenFollows(t *testing.T) {
 	w.login(id)
 	w.enroll(id, true)
 	w.secondFactor(id)
+	w.resetMFA(id)
 	w.revokeSessions(w.users[0])
 	w.run(head(t, store) + 40)
 	waitCaughtUp(t, pool, store, allNames...)
@@ -609,6 +653,12 @@ func TestRunnerCatchesUpThenFollows(t *testing.T) {
 		t.Fatalf("user signed up while following: %v", err)
 	}
 	checkCovered(t, store)
+}
+
+// legacy are the event types the projections still read from old logs but
+// no command writes any more.
+var legacy = map[string]bool{
+	domain.TypeLoginSucceeded: true, // a sign-in is its SessionStarted now
 }
 
 // checkCovered fails when the commands never wrote an event type some
@@ -626,7 +676,7 @@ func checkCovered(t *testing.T, store *eventstore.Store) {
 	}
 	for _, p := range projections.All() {
 		for _, typ := range p.Handles() {
-			if seen[typ] == 0 {
+			if seen[typ] == 0 && !legacy[typ] {
 				t.Errorf("the scenario never wrote %s, which %s handles (wrote %v)", typ, p.Name(), seen)
 			}
 		}

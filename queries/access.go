@@ -9,3 +9,7 @@ type Access = projections.Access
 
 // AccessUser is what the access model knows of a user.
 type AccessUser = projections.AccessUser
+
+// ErrModelBehind is returned by Access.WaitFor when the model did not reach
+// the position in time.
+var ErrModelBehind = projections.ErrModelBehind

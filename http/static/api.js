@@ -13,6 +13,7 @@ async function postJSON(path, body) {
     const detail = (data && (data.detail || data.title)) || "Request failed (" + res.status + ").";
     const err = new Error(detail);
     err.status = res.status;
+    err.type = (data && data.type) || "";
     throw err;
   }
   return data;
