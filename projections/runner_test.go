@@ -143,12 +143,21 @@ func (w *world) register(admin bool) string {
 // pending a challenge when the user has TOTP.
 func (w *world) signIn(id string) domain.SessionStarted {
 	w.t.Helper()
+	s := w.session(id)
+	if s.Kind == domain.SessionFull {
+		p := w.players[id]
+		p.sessions = append(p.sessions, s.SessionID)
+	}
+	return s
+}
+
+// session is signIn without keeping the session among those logout picks
+// from: a test that logs a user out expects the session it signed in with.
+func (w *world) session(id string) domain.SessionStarted {
+	w.t.Helper()
 	p := w.players[id]
 	res, err := w.cmd.login.Handle(w.t.Context(), commands.Login{Username: p.username, Password: p.password, Meta: w.meta("")})
 	w.must("login", err)
-	if res.Session.Kind == domain.SessionFull {
-		p.sessions = append(p.sessions, res.Session.SessionID)
-	}
 	return res.Session
 }
 
@@ -227,7 +236,7 @@ func (w *world) enroll(id string, verify bool) {
 	if p.secret != "" {
 		return
 	}
-	s := w.signIn(id)
+	s := w.session(id)
 	started, err := w.cmd.startTOTP.Handle(w.t.Context(), commands.StartTOTPEnrollment{SessionID: s.SessionID, Meta: w.meta(id)})
 	w.must("start totp enrollment", err)
 	if !verify {
