@@ -4,14 +4,14 @@
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO   ?= go
 
-.PHONY: run test unit e2e bench postgres-binaries build
+.PHONY: run test unit e2e bench postgres-binaries c-compiler build
 
 run: postgres-binaries
 	$(GO) run . serve
 
 test: postgres-binaries unit e2e
 
-unit: postgres-binaries
+unit: postgres-binaries c-compiler
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
@@ -31,4 +31,12 @@ postgres-binaries:
 		echo "Installing the PostgreSQL server binaries (apt-get install postgresql)..."; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# The race detector needs cgo, and so a C compiler.
+c-compiler:
+	@if command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; then :; else \
+		echo "Installing a C compiler for the race detector (apt-get install gcc)..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; \
 	fi

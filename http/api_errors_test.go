@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,23 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/projections"
-	"github.com/authportal/authportal/queries"
-	"github.com/authportal/authportal/throttle"
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/humatest"
 )
 
-type healthyServer struct{}
-
-func (healthyServer) Started() bool                 { return true }
-func (healthyServer) Ready(_ context.Context) error { return nil }
-
-// newTestServer is the web layer with no commands behind it: every request
-// these tests send is answered before an operation would call one (huma
-// refuses the body, or no route matches), so a call would be a test bug and
-// panics on the zero-value handler.
+// newTestServer is the web layer with fakes behind it that answer nothing:
+// every request these tests send is answered before an operation would call
+// a command (huma refuses the body, or no route matches), so a call would be
+// a test bug and fails with the fake's "no answer set".
 func newTestServer(t *testing.T) *Server {
 	t.Helper()
 	base, err := url.Parse("http://portal.test")
@@ -38,7 +30,12 @@ func newTestServer(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	s, err := New(Config{BaseURL: base, SessionKey: bytes.Repeat([]byte("k"), 32), MFAEnabled: true}, Deps{
-		Access: projections.NewAccess(), Reader: new(queries.Reader), Health: healthyServer{}, Budgets: openBudgets{},
+		Login:      &fakeCommand[commands.Login, commands.LoginResult]{},
+		Logout:     &fakeCommand[commands.Logout, commands.Result]{},
+		StartTOTP:  &fakeCommand[commands.StartTOTPEnrollment, commands.StartTOTPEnrollmentResult]{},
+		VerifyTOTP: &fakeCommand[commands.VerifyTOTPEnrollment, commands.VerifyTOTPEnrollmentResult]{},
+		AnswerMFA:  &fakeCommand[commands.AnswerMFAChallenge, commands.AnswerMFAChallengeResult]{},
+		Access:     newFakeAccess(), Reader: &fakeHead{}, Health: fakeHealth{started: true}, Budgets: &fakeBudgets{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) },
 	})
@@ -46,14 +43,6 @@ func newTestServer(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// openBudgets lets every request through: these tests are about answers,
-// not limits.
-type openBudgets struct{}
-
-func (openBudgets) Take(context.Context, string, string, throttle.Limit, time.Time) (throttle.Decision, error) {
-	return throttle.Decision{Allowed: true}, nil
 }
 
 // serve sends one request from its own address (the rate limits are per IP).

@@ -68,7 +68,8 @@ type Server struct {
 
 // New builds the server's handler.
 func New(config Config, deps Deps) (*Server, error) {
-	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Access == nil || deps.Reader == nil || deps.Budgets == nil ||
+	if config.BaseURL == nil || len(config.SessionKey) < 32 || deps.Login == nil || deps.Logout == nil || deps.StartTOTP == nil ||
+		deps.VerifyTOTP == nil || deps.AnswerMFA == nil || deps.Access == nil || deps.Reader == nil || deps.Budgets == nil ||
 		deps.Logger == nil || deps.Now == nil || deps.Health == nil {
 		return nil, errors.New("http: incomplete configuration")
 	}
