@@ -139,21 +139,19 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 	return res, nil
 }
 
-// account finds the user a username names. A name that is not even valid
-// names nobody, and costs the same as one that is.
+// account finds the user a username names. Every name costs the same
+// reads, whether it is invalid, unclaimed or has an account: the claim
+// stream, then a user's snapshot and stream (an empty one for nobody), so
+// that the lookup's time tells nothing either.
 func (h LoginHandler) account(ctx context.Context, name string, valid bool) (domain.User, bool, error) {
 	if !valid {
-		return domain.User{}, false, nil
+		name = ""
 	}
 	claims, _, err := h.store.Load(ctx, domain.UsernameStream(name))
 	if err != nil {
 		return domain.User{}, false, err
 	}
-	userID := domain.ClaimedUserID(claims)
-	if userID == "" {
-		return domain.User{}, false, nil
-	}
-	u, _, err := loadUser(ctx, h.store, userID)
+	u, _, err := loadUser(ctx, h.store, domain.ClaimedUserID(claims))
 	if errors.Is(err, domain.ErrUserNotFound) {
 		return domain.User{}, false, nil
 	}
