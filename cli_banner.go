@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,16 +28,26 @@ func startBanner(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, c
 	}
 	if none {
 		logger.Warn("no user yet: create the first admin with the command below, then type their password and press Enter",
-			"command", firstAdminCommand(c))
+			"command", firstAdminCommand(c, selfCommand()))
 	}
 }
 
+// selfCommand is how the operator runs this program again: "go run ." when
+// it was started that way (the binary then lives in Go's build cache, gone
+// once it stops), else the name it was started by.
+func selfCommand() string {
+	if exe, err := os.Executable(); err == nil && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ."
+	}
+	return shellQuote(os.Args[0])
+}
+
 // firstAdminCommand is the command line that creates the first admin
-// against this server's database. It never holds a secret: with
-// DATABASE_URL (which may carry a password) the operator runs it with the
-// server's environment.
-func firstAdminCommand(c Config) string {
-	const cmd = "authportal user add --username admin --admin --password-stdin"
+// against this server's database, with self the program. It never holds a
+// secret: with DATABASE_URL (which may carry a password) the operator runs
+// it with the server's environment.
+func firstAdminCommand(c Config, self string) string {
+	cmd := self + " user add --username admin --admin --password-stdin"
 	if c.DatabaseURL != "" {
 		return cmd + "   (with the server's DATABASE_URL set)"
 	}
