@@ -387,3 +387,101 @@ func TestAuditExportPrintsNoPasswordHash(t *testing.T) {
 		t.Errorf("audit export: want the v1 hash redacted and the v2 one sealed; got\n%s", out)
 	}
 }
+
+// from sends every request of b from addr, behind the trusted proxy.
+func (b *browser) from(addr string) *browser {
+	b.header.Set("X-Forwarded-For", addr)
+	return b
+}
+
+// Someone on the same /64 (a shared network, a NAT) who spends the
+// address's budget does not keep out a browser that signed in before.
+func TestANeighbourCannotKeepAKnownDeviceOut(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, map[string]string{"TRUSTED_PROXY_CIDRS": "127.0.0.1/32"})
+	ts.addUser(t, "lena", "correct horse battery", false)
+	victim := ts.browser(t).from("2001:db8:77:1::10")
+	victim.login("lena", "correct horse battery", http.StatusOK)
+	victim.post("/logout", nil)
+	neighbour := ts.browser(t).from("2001:db8:77:1::bad")
+	for i := range 6 {
+		neighbour.post("/api/auth/login", map[string]string{"username": fmt.Sprintf("junk%d", i), "password": "wrong guess"})
+	}
+	if res := neighbour.post("/api/auth/login", map[string]string{"username": "junk", "password": "wrong guess"}); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("the neighbour after spending the /64's budget: got %d, want 429", res.Status)
+	}
+	victim.login("lena", "correct horse battery", http.StatusOK)
+	if res := ts.browser(t).from("2001:db8:77:1::11").post("/api/auth/login", map[string]string{"username": "lena", "password": "correct horse battery"}); res.Status != http.StatusTooManyRequests {
+		t.Errorf("a new browser on the same /64: got %d, want 429 (the address budget holds for strangers)", res.Status)
+	}
+}
+
+// A password change makes the devices known before it strangers again:
+// guesses through their cookies spend the account's budget too.
+func TestOldDevicesAreStrangersAfterAPasswordChange(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, map[string]string{"TRUSTED_PROXY_CIDRS": "127.0.0.1/32"})
+	ts.addUser(t, "kay", "correct horse battery", false)
+	var devices []*browser
+	for i := range 12 {
+		b := ts.browser(t).from(fmt.Sprintf("198.51.100.%d", i+1))
+		b.login("kay", "correct horse battery", http.StatusOK)
+		devices = append(devices, b)
+	}
+	if _, err := ts.cli(t, "a new long passphrase\n", "user", "passwd", "--username", "kay", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[int]int{}
+	for _, b := range devices {
+		statuses[b.post("/api/auth/login", map[string]string{"username": "kay", "password": "old guess"}).Status]++
+	}
+	if statuses[http.StatusUnauthorized] != 10 || statuses[http.StatusTooManyRequests] != 2 {
+		t.Errorf("a guess from each of 12 devices known before the change: got %v, want 10 checked (the account's budget) and 2 refused", statuses)
+	}
+}
+
+// An anonymous flood at a name spends the account's sign-in budget, but not
+// what the signed-in user needs to confirm their password (step-up).
+func TestStepUpIsNotLockedByAnAnonymousFlood(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, map[string]string{"TRUSTED_PROXY_CIDRS": "127.0.0.1/32"})
+	ts.addUser(t, "moe", "correct horse battery", false)
+	b := ts.browser(t).from("192.0.2.10")
+	b.login("moe", "correct horse battery", http.StatusOK)
+	ts.clock.Advance(6 * time.Minute)
+	for i := range 12 {
+		ts.browser(t).from(fmt.Sprintf("203.0.113.%d", i+1)).post("/api/auth/login", map[string]string{"username": "moe", "password": "wrong guess"})
+	}
+	if res := ts.browser(t).from("203.0.113.99").post("/api/auth/login", map[string]string{"username": "moe", "password": "wrong guess"}); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("the flood did not spend the account's budget: got %d, want 429", res.Status)
+	}
+	if res := b.post("/mfa/enroll/start", map[string]string{"password": "correct horse battery"}); res.Status != http.StatusOK {
+		t.Errorf("step-up with the right password after an anonymous flood: %d %s, want 200", res.Status, res.Body)
+	}
+}
+
+// Codes for a half-finished enrollment spend the account's second-factor
+// budget, however many addresses they come from: a stolen session must not
+// be able to guess its way to the recovery codes.
+func TestEnrollmentCodesSpendTheAccountsBudget(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, map[string]string{"TRUSTED_PROXY_CIDRS": "127.0.0.1/32"})
+	ts.addUser(t, "ned", "correct horse battery", false)
+	b := ts.browser(t)
+	b.login("ned", "correct horse battery", http.StatusOK)
+	start := b.post("/mfa/enroll/start", nil)
+	if start.Status != http.StatusOK {
+		t.Fatalf("enroll start: %d %s", start.Status, start.Body)
+	}
+	bad := wrongCode(code(t, ts, start.JSON(t)["secret"].(string), 0))
+	for i := range 4 {
+		res := b.from(fmt.Sprintf("198.51.100.%d", i+1)).post("/mfa/enroll/verify", map[string]string{"code": bad})
+		want := http.StatusUnauthorized
+		if i == 3 {
+			want = http.StatusTooManyRequests
+		}
+		if res.Status != want {
+			t.Errorf("wrong code %d from its own address: got %d, want %d", i+1, res.Status, want)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
-	budgets, err := throttle.New(db.pool, c.SessionSecret)
+	budgets, err := throttle.New(db.pool, c.SessionSecret, logger)
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
@@ -95,7 +95,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		login:      commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
 		logout:     commands.NewLogoutHandler(a.store),
 		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
-		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, newID, now, policy),
+		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, budgets, newID, now, policy),
 		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		setAdmin:   commands.NewSetAdminHandler(a.store),
 	}

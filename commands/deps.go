@@ -25,6 +25,9 @@ type PasswordHasher interface {
 	Verify(ctx context.Context, hash, password string) (bool, error)
 	// VerifyNobody spends a Verify's time for a login that matched no account.
 	VerifyNobody(ctx context.Context, password string) error
+	// StandIn spends about a Verify's time without hashing (a flood of
+	// attempts at names that match no account).
+	StandIn(ctx context.Context) error
 }
 
 // Budgets are token buckets every node shares (throttle.Buckets). Commands
@@ -32,7 +35,7 @@ type PasswordHasher interface {
 // guesses cannot all be checked before the first is charged.
 type Budgets interface {
 	Take(ctx context.Context, scope, id string, l throttle.Limit, now time.Time) (throttle.Decision, error)
-	Refund(ctx context.Context, scope, id string, l throttle.Limit) error
+	Refund(ctx context.Context, scope, id string, l throttle.Limit) // best effort: a failed refund is only a tighter budget
 }
 
 // Clock tells the time; tests pass a fixed one.

@@ -8,31 +8,35 @@ import (
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
+	"github.com/authportal/authportal/providers/local"
 )
 
 // Login checks a local username and password and opens a session.
 type Login struct {
 	Username string
 	Password string
-	// Device is the browser's device cookie, already verified by the caller;
-	// zero when it had none. A device that signed in as this user before
-	// spends from its own failure budget, not the account's.
-	Device Device
-	Meta   domain.Metadata
+	// Devices are the browser's device cookies, already verified by the
+	// caller. A device that signed in as this user before spends from its
+	// own failure budget, not the account's, and gets a hashing slot kept
+	// for known devices.
+	Devices []Device
+	Meta    domain.Metadata
 }
 
-// Device is what a verified device cookie says: this browser (ID) once
-// signed in as Username (normalized).
+// Device is what a verified device cookie says: this browser (ID) signed
+// in as Username (normalized) while the password was at Generation.
 type Device struct {
-	ID       string
-	Username string
+	ID         string
+	Username   string
+	Generation int
 }
 
 // LoginResult is the session opened: full, or pending a second factor.
 type LoginResult struct {
 	Result
-	Session  domain.SessionStarted
-	Username string // normalized: the name a device cookie is issued for
+	Session            domain.SessionStarted
+	Username           string // normalized: the name a device cookie is issued for
+	PasswordGeneration int    // what the device cookie is issued under
 }
 
 // LoginHandler handles Login.
@@ -76,20 +80,34 @@ func NewLoginHandler(store Store, hasher PasswordHasher, budgets Budgets, sealer
 // passwords neither slows nor conflicts with the right one.
 func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error) {
 	name, nameErr := domain.NormalizeUsername(cmd.Username)
-	budget := h.budgetFor(cmd, name, nameErr == nil)
-	if err := h.reserve(ctx, budget); err != nil {
+	valid := nameErr == nil
+	device, known := knownDevice(cmd.Devices, name, valid)
+	spent, err := h.reserve(ctx, h.budgetsFor(cmd, name, valid, device, known)...)
+	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
+	if known {
+		ctx = local.WithPriority(ctx)
+	}
 
-	u, ok, err := h.account(ctx, name, nameErr == nil)
+	u, ok, err := h.account(ctx, name, valid)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
 	if !ok {
-		if err := h.hasher.VerifyNobody(ctx, cmd.Password); err != nil {
+		if err := h.spendNobody(ctx, cmd.Password); err != nil {
 			return LoginResult{}, fmt.Errorf("login: %w", err)
 		}
-		return LoginResult{}, h.recordFailure(ctx, cmd, domain.User{}, "unknown_user")
+		return LoginResult{}, h.recordFailure(ctx, cmd, domain.User{}, name, "unknown_user")
+	}
+	if known && device.Generation != u.PasswordGeneration {
+		// A device known from before a password change is a stranger
+		// again: it spends from the account's budget too.
+		more, err := h.reserve(ctx, budget{scope: scopeLoginAccount, id: name, limit: LoginAccountLimit})
+		if err != nil {
+			return LoginResult{}, fmt.Errorf("login: %w", err)
+		}
+		spent = append(spent, more...)
 	}
 	hash, err := h.sealer.OpenPasswordHash(u.PasswordHash, u.ID)
 	if err != nil {
@@ -100,11 +118,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
 	if !match {
-		return LoginResult{}, h.recordFailure(ctx, cmd, u, "bad_password")
-	}
-	// Right password: what was reserved against failures is given back.
-	if err := h.budgets.Refund(ctx, budget.scope, budget.id, budget.limit); err != nil {
-		h.logger.WarnContext(ctx, "sign-in budget refund failed", "err", err)
+		return LoginResult{}, h.recordFailure(ctx, cmd, u, name, "bad_password")
 	}
 
 	// The password was checked once; only the decision is retried.
@@ -126,17 +140,37 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		if err != nil {
 			return LoginResult{}, err
 		}
-		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session, Username: u.Username}, nil
+		return LoginResult{Result: Result{Position: res.LastPosition}, Session: login.Session, Username: u.Username,
+			PasswordGeneration: u.PasswordGeneration}, nil
 	})
 	if errors.Is(err, domain.ErrUserDisabled) {
-		return LoginResult{}, h.recordFailure(ctx, cmd, u, "disabled")
+		// Before any refund: a right password must cost a disabled account
+		// what a wrong one does, or the budget would tell them apart.
+		return LoginResult{}, h.recordFailure(ctx, cmd, u, name, "disabled")
 	}
 	if err != nil {
 		return LoginResult{}, err
 	}
+	// A right password: what was reserved against failures is given back.
+	h.refund(ctx, spent)
 	h.logger.InfoContext(ctx, "sign-in succeeded", "client_ip", cmd.Meta.ClientIP, "user_id", res.Session.UserID,
 		"session_kind", string(res.Session.Kind), "request_id", cmd.Meta.RequestID)
 	return res, nil
+}
+
+// spendNobody spends on a name that matches no account what a wrong
+// password costs: a real argon2id run while the shared budget for such
+// attempts lasts, then a stand-in of the same duration that leaves the
+// hashing slots to real sign-ins.
+func (h LoginHandler) spendNobody(ctx context.Context, password string) error {
+	d, err := h.budgets.Take(ctx, scopeLoginNobody, "", loginNobodyLimit, h.now())
+	if err != nil {
+		return err
+	}
+	if d.Allowed {
+		return h.hasher.VerifyNobody(ctx, password)
+	}
+	return h.hasher.StandIn(ctx)
 }
 
 // account finds the user a username names. Every name costs the same

@@ -22,18 +22,32 @@ var (
 	// MFAAccountLimit bounds second-factor guesses at one account, on top of
 	// the per-address limit.
 	MFAAccountLimit = throttle.Limit{Every: 12 * time.Second, Burst: 3}
-	// auditWindow is how often one account, or one client address, may put
+	// auditWindow is how often one account, or one client network, may put
 	// a failed sign-in into the event log; the server log has every one.
 	auditWindow = throttle.Limit{Every: 5 * time.Minute, Burst: 1}
+
+	// LoginDevicesLimit bounds the guesses of all an account's known devices
+	// together: minting devices (a sign-in from each of many browsers) must
+	// not multiply the budget.
+	LoginDevicesLimit = throttle.Limit{Every: 10 * time.Second, Burst: 30}
+	// loginNobodyLimit is how many attempts at names that match no account,
+	// from anywhere, get a real hash each second; past it they get a stand-in.
+	loginNobodyLimit = throttle.Limit{Every: 100 * time.Millisecond, Burst: 20}
+	// auditGlobal bounds the failure events not tied to an account.
+	auditGlobal = throttle.Limit{Every: time.Second, Burst: 60}
 )
 
 // Budget scopes. The ids under them are hashed by throttle, never stored.
 const (
 	scopeLoginAccount  = "login-account"
 	scopeLoginDevice   = "login-device"
+	scopeLoginDevices  = "login-devices"
+	scopeLoginNobody   = "login-nobody"
 	scopeMFAAccount    = "mfa-account"
+	scopeStepUp        = "step-up-session"
 	scopeAuditAccount  = "audit-login-account"
-	scopeAuditAddress  = "audit-login-address"
+	scopeAuditAddress  = "audit-login-network"
+	scopeAuditGlobal   = "audit-login-global"
 	maxBudgetNameBytes = 256
 )
 
@@ -44,32 +58,64 @@ type budget struct {
 	limit throttle.Limit
 }
 
-// budgetFor picks the bucket a sign-in attempt spends from: the device's own
-// when its cookie says it signed in as this very name before, else the
-// account's. The account bucket is keyed by the name as typed (folded),
+// knownDevice returns the device cookie that says this browser signed in as
+// name before, if there is one.
+func knownDevice(devices []Device, name string, valid bool) (Device, bool) {
+	if !valid {
+		return Device{}, false
+	}
+	for _, d := range devices {
+		if d.ID != "" && d.Username == name {
+			return d, true
+		}
+	}
+	return Device{}, false
+}
+
+// budgetsFor picks the buckets a sign-in attempt spends from: a known
+// device's own (keyed by device and name, so one browser's budget for one
+// account is not spent by guesses at another) and the account's devices
+// together; else the account's, keyed by the name as typed (folded),
 // whether or not an account has it, so the budget reveals nothing.
-func (h LoginHandler) budgetFor(cmd Login, name string, valid bool) budget {
+func (h LoginHandler) budgetsFor(cmd Login, name string, valid bool, device Device, known bool) []budget {
 	if !valid {
 		name = strings.ToLower(strings.TrimSpace(cmd.Username))
 		if len(name) > maxBudgetNameBytes {
 			name = name[:maxBudgetNameBytes]
 		}
 	}
-	if valid && cmd.Device.ID != "" && cmd.Device.Username == name {
-		return budget{scope: scopeLoginDevice, id: cmd.Device.ID, limit: LoginDeviceLimit}
+	if known {
+		return []budget{
+			{scope: scopeLoginDevice, id: device.ID + "\x00" + name, limit: LoginDeviceLimit},
+			{scope: scopeLoginDevices, id: name, limit: LoginDevicesLimit},
+		}
 	}
-	return budget{scope: scopeLoginAccount, id: name, limit: LoginAccountLimit}
+	return []budget{{scope: scopeLoginAccount, id: name, limit: LoginAccountLimit}}
 }
 
-// reserve takes a token before the password is checked: concurrent guesses
-// are charged before any of them is judged. A right password refunds it.
-func (h LoginHandler) reserve(ctx context.Context, b budget) error {
-	d, err := h.budgets.Take(ctx, b.scope, b.id, b.limit, h.now())
-	if err != nil {
-		return err
+// reserve takes a token from each bucket before the password is checked:
+// concurrent guesses are charged before any of them is judged. It returns
+// what it took, for refund after a right password; when a bucket is empty it
+// gives back what it took from the others and returns a *RateLimitedError.
+func (h LoginHandler) reserve(ctx context.Context, budgets ...budget) ([]budget, error) {
+	var taken []budget
+	for _, b := range budgets {
+		d, err := h.budgets.Take(ctx, b.scope, b.id, b.limit, h.now())
+		if err == nil && !d.Allowed {
+			err = &RateLimitedError{RetryAfter: d.RetryAfter}
+		}
+		if err != nil {
+			h.refund(ctx, taken)
+			return nil, err
+		}
+		taken = append(taken, b)
 	}
-	if !d.Allowed {
-		return &RateLimitedError{RetryAfter: d.RetryAfter}
+	return taken, nil
+}
+
+// refund gives tokens back.
+func (h LoginHandler) refund(ctx context.Context, budgets []budget) {
+	for _, b := range budgets {
+		h.budgets.Refund(ctx, b.scope, b.id, b.limit)
 	}
-	return nil
 }

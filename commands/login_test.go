@@ -26,7 +26,7 @@ type unlimited struct{}
 func (unlimited) Take(context.Context, string, string, throttle.Limit, time.Time) (throttle.Decision, error) {
 	return throttle.Decision{Allowed: true}, nil
 }
-func (unlimited) Refund(context.Context, string, string, throttle.Limit) error { return nil }
+func (unlimited) Refund(context.Context, string, string, throttle.Limit) {}
 
 type loginFixture struct {
 	store    *eventstore.Store
@@ -42,7 +42,7 @@ func newLoginFixture(tb testing.TB, budgets commands.Budgets) loginFixture {
 	hasher := cheapHasher(tb)
 	sealer := testSealer(tb)
 	if budgets == nil {
-		b, err := throttle.New(pool, make([]byte, 32))
+		b, err := throttle.New(pool, make([]byte, 32), logger)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -191,5 +191,31 @@ func BenchmarkLogin(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// One browser's device budget for one account is not spent by guesses at
+// another account from the same browser (a shared computer, or a guesser
+// holding their own device cookie).
+func TestDeviceBudgetIsPerAccount(t *testing.T) {
+	t.Parallel()
+	f := newLoginFixture(t, nil)
+	f.addUser(t, "mal")
+	f.addUser(t, "ali")
+	devices := []commands.Device{{ID: "D", Username: "mal"}, {ID: "D", Username: "ali"}}
+	signIn := func(name, password string) error {
+		_, err := f.login.Handle(t.Context(), commands.Login{Username: name, Password: password, Devices: devices,
+			Meta: domain.Metadata{Actor: "anonymous", ActorKind: domain.ActorAnonymous, ClientIP: "192.0.2.1"}})
+		return err
+	}
+	var limited *commands.RateLimitedError
+	for i := range 11 {
+		err := signIn("mal", "wrong")
+		if i < 10 && !errors.Is(err, commands.ErrInvalidCredentials) || i == 10 && !errors.As(err, &limited) {
+			t.Fatalf("guess %d at mal through the device: %v", i+1, err)
+		}
+	}
+	if err := signIn("ali", "correct horse battery"); err != nil {
+		t.Errorf("ali through the same browser after mal's device budget was spent: got %v, want a session", err)
 	}
 }

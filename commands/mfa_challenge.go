@@ -93,6 +93,10 @@ func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChal
 		// Joined, so the caller still finds the code error with errors.Is.
 		err = errors.Join(err, h.recordFailure(ctx, cmd, pending, reason))
 	}
+	if err == nil {
+		// Only failures spend the budget: a right code gives its token back.
+		h.budgets.Refund(ctx, scopeMFAAccount, pending.UserID, MFAAccountLimit)
+	}
 	return out, err
 }
 

@@ -50,7 +50,7 @@ func NewStartTOTPEnrollmentHandler(store Store, sealer *Sealer, hasher PasswordH
 // user whose TOTP is already enabled (domain.ErrMFAAlreadyEnrolled), and a
 // full session whose password is old, unless cmd.Password proves it again
 // (domain.ErrReauthRequired; a wrong one is ErrInvalidCredentials and spends
-// the account's sign-in budget). Starting again before verifying replaces
+// the session's step-up budget). Starting again before verifying replaces
 // the unverified secret, and says so in Replaced.
 func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnrollment) (StartTOTPEnrollmentResult, error) {
 	live, err := loadLiveSession(ctx, h.store, cmd.SessionID, h.now())
@@ -59,7 +59,7 @@ func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnr
 	}
 	var reauth time.Time
 	if cmd.Password != "" && live.session.Kind == domain.SessionFull {
-		if err := h.password.confirm(ctx, live.user, cmd.Password); err != nil {
+		if err := h.password.confirm(ctx, live.session.ID, live.user, cmd.Password); err != nil {
 			return StartTOTPEnrollmentResult{}, fmt.Errorf("start totp enrollment: %w", err)
 		}
 		reauth = h.now()

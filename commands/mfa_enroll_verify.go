@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
@@ -26,26 +27,41 @@ type VerifyTOTPEnrollmentResult struct {
 
 // VerifyTOTPEnrollmentHandler handles VerifyTOTPEnrollment.
 type VerifyTOTPEnrollmentHandler struct {
-	store  Store
-	sealer *Sealer
-	newID  NewID
-	now    Clock
-	policy domain.SessionPolicy
+	store   Store
+	sealer  *Sealer
+	budgets Budgets
+	newID   NewID
+	now     Clock
+	policy  domain.SessionPolicy
 }
 
 // NewVerifyTOTPEnrollmentHandler panics on a nil dependency.
-func NewVerifyTOTPEnrollmentHandler(store Store, sealer *Sealer, newID NewID, now Clock, policy domain.SessionPolicy) VerifyTOTPEnrollmentHandler {
-	if store == nil || sealer == nil || newID == nil || now == nil {
+func NewVerifyTOTPEnrollmentHandler(store Store, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy domain.SessionPolicy) VerifyTOTPEnrollmentHandler {
+	if store == nil || sealer == nil || budgets == nil || newID == nil || now == nil {
 		panic("commands.NewVerifyTOTPEnrollmentHandler: nil dependency")
 	}
-	return VerifyTOTPEnrollmentHandler{store: store, sealer: sealer, newID: newID, now: now, policy: policy}
+	return VerifyTOTPEnrollmentHandler{store: store, sealer: sealer, budgets: budgets, newID: newID, now: now, policy: policy}
 }
 
 // Handle returns domain.ErrCodeInvalid when the code does not match the
-// pending secret.
+// pending secret, and a *RateLimitedError when the account's second-factor
+// budget is spent: it is taken before the code is checked, since whoever
+// holds a stolen session could otherwise guess codes for a half-finished
+// enrollment from many addresses, and win the recovery codes.
 func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPEnrollment) (VerifyTOTPEnrollmentResult, error) {
+	s, _, err := loadSession(ctx, h.store, cmd.SessionID)
+	if err != nil {
+		return VerifyTOTPEnrollmentResult{}, fmt.Errorf("verify totp enrollment: %w", err)
+	}
+	d, err := h.budgets.Take(ctx, scopeMFAAccount, s.UserID, MFAAccountLimit, h.now())
+	if err != nil {
+		return VerifyTOTPEnrollmentResult{}, fmt.Errorf("verify totp enrollment: %w", err)
+	}
+	if !d.Allowed {
+		return VerifyTOTPEnrollmentResult{}, &RateLimitedError{RetryAfter: d.RetryAfter}
+	}
 	newSessionID := h.newID()
-	return retry(ctx, "verify totp enrollment", func() (VerifyTOTPEnrollmentResult, error) {
+	out, err := retry(ctx, "verify totp enrollment", func() (VerifyTOTPEnrollmentResult, error) {
 		now := h.now()
 		live, err := loadLiveSession(ctx, h.store, cmd.SessionID, now)
 		if err != nil {
@@ -88,4 +104,9 @@ func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPE
 		}
 		return VerifyTOTPEnrollmentResult{Result: Result{Position: res.LastPosition}, RecoveryCodes: codes, Session: started}, nil
 	})
+	if err == nil {
+		// Only failures spend the budget: a right code gives its token back.
+		h.budgets.Refund(ctx, scopeMFAAccount, s.UserID, MFAAccountLimit)
+	}
+	return out, err
 }

@@ -6,9 +6,11 @@ import (
 	"github.com/authportal/authportal/domain"
 )
 
-// passwordCheck confirms a signed-in user's password again (step-up). A
-// wrong guess spends the account's sign-in budget like a failed sign-in, so
-// a stolen session cookie does not open a second, unthrottled guessing door.
+// passwordCheck confirms a signed-in user's password again (step-up). Its
+// guesses spend a budget of the session's own: bounded, so a stolen session
+// cookie opens no unthrottled guessing door, and apart from the account's
+// sign-in budget, so an anonymous flood at the name cannot keep the real
+// user from confirming their own password.
 type passwordCheck struct {
 	hasher  PasswordHasher
 	sealer  *Sealer
@@ -17,9 +19,9 @@ type passwordCheck struct {
 }
 
 // confirm returns nil when password is u's, ErrInvalidCredentials when it is
-// not, and a *RateLimitedError when the account's budget is spent.
-func (c passwordCheck) confirm(ctx context.Context, u domain.User, password string) error {
-	b := budget{scope: scopeLoginAccount, id: u.Username, limit: LoginAccountLimit}
+// not, and a *RateLimitedError when the session's budget is spent.
+func (c passwordCheck) confirm(ctx context.Context, sessionID string, u domain.User, password string) error {
+	b := budget{scope: scopeStepUp, id: sessionID, limit: LoginAccountLimit}
 	d, err := c.budgets.Take(ctx, b.scope, b.id, b.limit, c.now())
 	if err != nil {
 		return err
@@ -38,5 +40,6 @@ func (c passwordCheck) confirm(ctx context.Context, u domain.User, password stri
 	if !ok {
 		return ErrInvalidCredentials
 	}
-	return c.budgets.Refund(ctx, b.scope, b.id, b.limit)
+	c.budgets.Refund(ctx, b.scope, b.id, b.limit)
+	return nil
 }

@@ -10,16 +10,20 @@ import (
 
 // User is the user aggregate, folded from its stream.
 type User struct {
-	ID            string
-	Username      string
-	Email         string
-	Provider      string
-	PasswordHash  string // from UserRegistered, or sealed with DATA_KEY once a PasswordChanged replaced it
-	Admin         bool
-	AccessGranted bool
-	Disabled      bool
-	Epoch         int64 // sessions started under another epoch are revoked
-	TOTP          TOTP
+	ID           string
+	Username     string
+	Email        string
+	Provider     string
+	PasswordHash string // from UserRegistered, or sealed with DATA_KEY once a PasswordChanged replaced it
+	// PasswordGeneration counts password changes: what a device cookie was
+	// issued under, so that a change makes the devices known before it
+	// strangers again.
+	PasswordGeneration int
+	Admin              bool
+	AccessGranted      bool
+	Disabled           bool
+	Epoch              int64 // sessions started under another epoch are revoked
+	TOTP               TOTP
 }
 
 // TOTP is a user's second factor.
@@ -77,6 +81,7 @@ func (u *User) Apply(e Event) {
 		u.TOTP.UsedCodes[e.Index] = true
 	case PasswordChanged:
 		u.PasswordHash = e.PasswordHash
+		u.PasswordGeneration++
 	case TOTPReset:
 		u.TOTP = TOTP{}
 	}

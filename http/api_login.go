@@ -12,8 +12,7 @@ import (
 )
 
 type loginInput struct {
-	Device string `cookie:"authportal_device" doc:"Device cookie of a browser that signed in before"`
-	Body   struct {
+	Body struct {
 		Username string `json:"username" maxLength:"256" doc:"Username (case-insensitive)"`
 		Password string `json:"password" maxLength:"4096" doc:"Password, at most 1024 bytes"`
 		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to after sign-in"`
@@ -33,8 +32,8 @@ func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error
 	if err := checkPasswordBytes(in.Body.Password); err != nil {
 		return nil, err
 	}
-	device := s.device.decode(in.Device)
-	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Device: device, Meta: eventMeta(ctx)})
+	devices := metaFrom(ctx).Devices
+	res, err := s.deps.Login.Handle(ctx, commands.Login{Username: in.Body.Username, Password: in.Body.Password, Devices: devices, Meta: eventMeta(ctx)})
 	if err != nil {
 		return nil, s.apiError(ctx, err)
 	}
@@ -42,7 +41,7 @@ func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error
 	if err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
-	out := &loginOutput{SetCookie: append(cookies, s.device.issue(s.jar, device, res.Username))}
+	out := &loginOutput{SetCookie: append(cookies, s.device.issue(s.jar, devices, res.Username, res.PasswordGeneration))}
 	out.Body.OK = true
 	next := safeNext(in.Body.Next, "")
 	switch res.Session.Kind {

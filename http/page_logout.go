@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -19,8 +20,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if p := principal(ctx); p != nil {
 		sessions = append(sessions, p.SessionID)
 	}
-	if p, err := s.resolve(ctx, pendingValue(r)); err == nil && p.Kind.Pending() {
+	switch p, err := s.resolve(ctx, pendingValue(r)); {
+	case err == nil && p.Kind.Pending():
 		sessions = append(sessions, p.SessionID)
+	case err != nil && !errors.Is(err, errNoSession):
+		// The model is behind: clearing the cookie alone would leave the
+		// pending session able to answer its challenge.
+		writeErrorModel(w, r, problemFor(ctx, s.deps.Logger, err))
+		return
 	}
 	for _, id := range sessions {
 		res, err := s.deps.Logout.Handle(ctx, commands.Logout{SessionID: id, Meta: eventMeta(ctx)})

@@ -25,14 +25,27 @@ var addressLimits = map[string]throttle.Limit{
 	"/mfa/enroll/start":     {Every: 12 * time.Second, Burst: 3}, // it may check a password (step-up)
 }
 
+// knownDeviceLimit is what a browser with a device cookie may still try
+// from an address whose budget others spent (a neighbour on the same /64, a
+// shared NAT): small, and its own.
+var knownDeviceLimit = throttle.Limit{Every: 30 * time.Second, Burst: 3}
+
 // withRateLimit answers 429 to POSTs on limited paths beyond their client
 // address's budget, and 503 when the budgets cannot be read: failing open
-// would turn a database hiccup into unlimited guessing.
+// would turn a database hiccup into unlimited guessing. It also reads the
+// request's device cookies, which a browser that signed in before carries:
+// once the address's budget is spent, such a browser gets a small one of
+// its own, so that someone else on its network cannot keep it out.
 func (s *Server) withRateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		meta := metaFrom(r.Context())
+		meta.Devices = s.device.devices(r)
 		if l, limited := addressLimits[r.URL.Path]; limited && r.Method == http.MethodPost {
-			ip := metaFrom(r.Context()).ClientIP
-			d, err := s.deps.Budgets.Take(r.Context(), "address:"+r.URL.Path, throttle.AddressKey(ip), l, s.deps.Now())
+			address := throttle.AddressKey(meta.ClientIP)
+			d, err := s.deps.Budgets.Take(r.Context(), "address:"+r.URL.Path, address, l, s.deps.Now())
+			if err == nil && !d.Allowed && len(meta.Devices) > 0 {
+				d, err = s.deps.Budgets.Take(r.Context(), "address-device:"+r.URL.Path, address+"|"+meta.Devices[0].ID, knownDeviceLimit, s.deps.Now())
+			}
 			if err != nil {
 				s.deps.Logger.WarnContext(r.Context(), "rate limit unavailable", "err", err)
 				writeProblem(w, r, problemUnavailable, "The server is busy. Try again in a moment.")

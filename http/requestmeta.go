@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
 )
 
@@ -18,6 +19,9 @@ type requestMeta struct {
 	ClientIP  string
 	UserAgent string
 	Principal *Principal // nil until the session middleware finds one
+	// Devices are the request's device cookies that verify: browsers that
+	// signed in before (see devicecookie.go).
+	Devices []commands.Device
 }
 
 type metaKey struct{}

@@ -65,7 +65,7 @@ type unlimited struct{}
 func (unlimited) Take(context.Context, string, string, throttle.Limit, time.Time) (throttle.Decision, error) {
 	return throttle.Decision{Allowed: true}, nil
 }
-func (unlimited) Refund(context.Context, string, string, throttle.Limit) error { return nil }
+func (unlimited) Refund(context.Context, string, string, throttle.Limit) {}
 
 // player is what a user knows: their credentials and the sessions they hold.
 type player struct {
@@ -100,7 +100,7 @@ func newWorld(t testing.TB, store *eventstore.Store) *world {
 		logout:     commands.NewLogoutHandler(store),
 		setAdmin:   commands.NewSetAdminHandler(store),
 		startTOTP:  commands.NewStartTOTPEnrollmentHandler(store, sealer, hasher, unlimited{}, clock, "AuthPortal test"),
-		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(store, sealer, newID, clock, policy),
+		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(store, sealer, unlimited{}, newID, clock, policy),
 		answer:     commands.NewAnswerMFAChallengeHandler(store, sealer, unlimited{}, newID, clock, policy),
 		revoke:     commands.NewRevokeSessionsHandler(store),
 		resetMFA:   commands.NewResetMFAHandler(store),

@@ -17,3 +17,19 @@ func AddressKey(addr string) string {
 	}
 	return a.String()
 }
+
+// NetworkKey is the id of the network an address belongs to, for budgets
+// that must hold across a whole site rather than a subscriber: an IPv6 /48
+// (one site's allocation, 65,536 /64s) or an IPv4 /24.
+func NetworkKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	bits := 24
+	if a.Is6() {
+		bits = 48
+	}
+	return netip.PrefixFrom(a, bits).Masked().String()
+}

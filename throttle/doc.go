@@ -10,5 +10,6 @@
 // themselves (Sweep deletes them).
 //
 // throttle writes only its own table; it knows nothing of HTTP or of what a
-// budget protects.
+// budget protects. A budget it cannot read is eventstore.ErrUnavailable: the
+// callers answer 503 rather than let an attempt through unmetered.
 package throttle

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/authportal/authportal/eventstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,17 +28,18 @@ type Decision struct {
 
 // Buckets is the table of shared buckets.
 type Buckets struct {
-	pool *pgxpool.Pool
-	key  []byte // HMAC key for bucket keys
+	pool   *pgxpool.Pool
+	key    []byte // HMAC key for bucket keys
+	logger *slog.Logger
 }
 
 // New returns the buckets in pool, keyed under secret (SESSION_SECRET does:
 // every node has the same one).
-func New(pool *pgxpool.Pool, secret []byte) (*Buckets, error) {
-	if pool == nil || len(secret) < 16 {
-		return nil, errors.New("throttle: need a pool and a secret of at least 16 bytes")
+func New(pool *pgxpool.Pool, secret []byte, logger *slog.Logger) (*Buckets, error) {
+	if pool == nil || len(secret) < 16 || logger == nil {
+		return nil, errors.New("throttle: need a pool, a secret of at least 16 bytes and a logger")
 	}
-	return &Buckets{pool: pool, key: append([]byte(nil), secret...)}, nil
+	return &Buckets{pool: pool, key: append([]byte(nil), secret...), logger: logger}, nil
 }
 
 // digest names a bucket: scope ("login-account", "login-address", ...) and
@@ -65,13 +68,13 @@ func (b *Buckets) Take(ctx context.Context, scope, id string, l Limit, now time.
 		return Decision{Allowed: true}, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return Decision{}, fmt.Errorf("throttle: take %s: %w", scope, err)
+		return Decision{}, fmt.Errorf("throttle: take %s: %w: %w", scope, eventstore.ErrUnavailable, err)
 	}
 	if err := b.pool.QueryRow(ctx, `SELECT tat FROM throttle_buckets WHERE key = $1`, key).Scan(&tat); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) { // swept in between: full again
 			return b.Take(ctx, scope, id, l, now)
 		}
-		return Decision{}, fmt.Errorf("throttle: take %s: %w", scope, err)
+		return Decision{}, fmt.Errorf("throttle: take %s: %w: %w", scope, eventstore.ErrUnavailable, err)
 	}
 	// The next token is free when tat - now drops to (burst-1)*every.
 	wait := tat.Sub(now) - every*time.Duration(l.Burst-1)
@@ -79,13 +82,15 @@ func (b *Buckets) Take(ctx context.Context, scope, id string, l Limit, now time.
 }
 
 // Refund gives back a token taken from (scope, id): a sign-in that turned
-// out right costs nothing from the failure budget it reserved from.
-func (b *Buckets) Refund(ctx context.Context, scope, id string, l Limit) error {
+// out right costs nothing from the failure budget it reserved from. It is
+// best effort: a refund that fails leaves the budget a little tighter than
+// it should be, which is safe, so it is logged rather than returned (the
+// request it belongs to has succeeded).
+func (b *Buckets) Refund(ctx context.Context, scope, id string, l Limit) {
 	if _, err := b.pool.Exec(ctx, `UPDATE throttle_buckets SET tat = tat - $2::interval WHERE key = $1`,
 		b.digest(scope, id), l.Every); err != nil {
-		return fmt.Errorf("throttle: refund %s: %w", scope, err)
+		b.logger.WarnContext(ctx, "budget refund failed", "scope", scope, "err", err)
 	}
-	return nil
 }
 
 // Sweep deletes the buckets that are full again at now, and returns how many.

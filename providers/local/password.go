@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -39,10 +41,18 @@ var (
 )
 
 // Hasher hashes and verifies passwords. At most its concurrency limit run at
-// once (each holds Params.Memory KiB); the rest wait for a slot.
+// once (each holds Params.Memory KiB); the rest wait for a slot, for at most
+// MaxWait, then give up with ErrBusy. One more slot is reserved for
+// requests marked WithPriority (a browser that signed in as that user
+// before), so that a flood of anonymous attempts cannot starve them.
 type Hasher struct {
-	params Params
-	slots  chan struct{}
+	params   Params
+	slots    chan struct{}
+	priority chan struct{}
+	// MaxWait bounds how long a hash waits for a slot: under a flood it is
+	// better to shed early than to queue until the client gives up.
+	MaxWait time.Duration
+	typical atomic.Int64 // a recent Verify's duration, in ns: what a stand-in spends
 
 	// dummy is a real hash to verify against when no account matched. It is
 	// made on first use, not at start: an argon2id run holds Params.Memory,
@@ -57,19 +67,36 @@ func NewHasher(params Params, concurrent int) (*Hasher, error) {
 	if concurrent < 1 {
 		return nil, errors.New("local: concurrency must be at least 1")
 	}
-	return &Hasher{params: params, slots: make(chan struct{}, concurrent)}, nil
+	return &Hasher{params: params, slots: make(chan struct{}, concurrent), priority: make(chan struct{}, 1), MaxWait: 2 * time.Second}, nil
 }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+type priorityKey struct{}
+
+// WithPriority marks ctx as a sign-in from a known device: its hash may also
+// take the reserved slot.
+func WithPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+// acquire takes a slot and returns the function that gives it back.
+func (h *Hasher) acquire(ctx context.Context) (func(), error) {
+	reserved := h.priority
+	if prio, _ := ctx.Value(priorityKey{}).(bool); !prio {
+		reserved = nil // a nil channel is never ready: ordinary requests never take it
+	}
+	wait := time.NewTimer(h.MaxWait)
+	defer wait.Stop()
 	select {
 	case h.slots <- struct{}{}:
-		return nil
+		return func() { <-h.slots }, nil
+	case reserved <- struct{}{}:
+		return func() { <-h.priority }, nil
+	case <-wait.C:
+		return nil, fmt.Errorf("%w: no slot within %s", ErrBusy, h.MaxWait)
 	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrBusy, context.Cause(ctx))
+		return nil, fmt.Errorf("%w: %w", ErrBusy, context.Cause(ctx))
 	}
 }
-
-func (h *Hasher) release() { <-h.slots }
 
 // Hash returns the PHC string of password with a fresh salt.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -80,10 +107,11 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("local: salt: %w", err)
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer release()
 	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, keyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
@@ -101,12 +129,34 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return false, err
 	}
-	defer h.release()
+	defer release()
+	start := time.Now()
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	h.typical.Store(int64(time.Since(start)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// StandIn spends about the time of a recent Verify without using the CPU:
+// for attempts at names that match no account once their shared budget is
+// spent, so that a flood of them neither starves real sign-ins of hashing
+// slots nor answers faster than a real check would.
+func (h *Hasher) StandIn(ctx context.Context) error {
+	d := time.Duration(h.typical.Load())
+	if d == 0 {
+		return h.VerifyNobody(ctx, "")
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrBusy, context.Cause(ctx))
+	}
 }
 
 // VerifyNobody spends the time of one Verify and reports false, so that a
