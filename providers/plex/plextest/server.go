@@ -313,7 +313,7 @@ func (s *Server) accountFor(r *http.Request) (Account, bool) {
 	return *a, true
 }
 
-// ParseID parses a decimal id as the fake's routes do.
+// parseID parses a positive decimal id, as the fake's routes do.
 func parseID(s string) (int64, bool) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	return id, err == nil && id > 0
