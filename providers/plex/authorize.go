@@ -82,8 +82,10 @@ func NewAuthorizer(client *Client, cfg AuthConfig) (*Authorizer, error) {
 //
 // Errors match providers.ErrInvalidCredentials when userToken is refused,
 // providers.ErrUnavailable when plex.tv cannot answer, and also
-// ErrMisconfigured when the owner token or server name cannot be used. An
-// error is never a grant.
+// ErrMisconfigured when the owner token or server name cannot be used (a
+// refused owner token is passed over when ServerMachineID is set). An error
+// is never a grant. EmailVerified stays false: plex.tv does not say it
+// checked the address.
 func (a *Authorizer) Decide(ctx context.Context, userToken string, acct Account) (providers.Identity, error) {
 	if userToken == "" {
 		return providers.Identity{}, fmt.Errorf("plex: authorize: empty token: %w", providers.ErrInvalidCredentials)
@@ -104,12 +106,18 @@ func (a *Authorizer) Decide(ctx context.Context, userToken string, acct Account)
 
 	if a.cfg.OwnerToken != "" {
 		ownerID, err := a.owner(ctx)
-		if err != nil {
-			return providers.Identity{}, err
-		}
-		if acct.ID == ownerID {
+		switch {
+		case err == nil && acct.ID == ownerID:
 			id.Access, id.Admin, id.Reason = true, true, ReasonOwner
 			return id, nil
+		case errors.Is(err, ErrMisconfigured) && a.cfg.ServerMachineID != "":
+			// A refused owner token (the owner signed out everywhere)
+			// must not lock everyone out when the machine identifier
+			// alone decides soundly: the owner is still recognised by
+			// the server being owned in their resources. [Authorizer.Check]
+			// reports the token.
+		case err != nil:
+			return providers.Identity{}, err
 		}
 	}
 
@@ -186,6 +194,21 @@ func (a *Authorizer) server(ctx context.Context) (string, error) {
 	default:
 		return "", fmt.Errorf("plex: authorize: the owner owns %d servers named %q; set the machine identifier: %w", len(found), a.cfg.ServerName, errors.Join(ErrMisconfigured, providers.ErrUnavailable))
 	}
+}
+
+// Check resolves what the configuration names (the owner's account, the
+// server name) and returns the first error, matching ErrMisconfigured when
+// the owner token or server name cannot be used. Call it at start and from
+// readiness or the admin console: Decide passes over a refused owner token
+// when ServerMachineID is set, so only Check reports it then.
+func (a *Authorizer) Check(ctx context.Context) error {
+	if a.cfg.OwnerToken != "" {
+		if _, err := a.owner(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := a.server(ctx)
+	return err
 }
 
 // MachineID returns the machine identifier access is decided on, resolving

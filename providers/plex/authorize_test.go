@@ -170,7 +170,9 @@ func TestDecideErrors(t *testing.T) {
 		{"plex.tv hangs", plex.AuthConfig{ServerMachineID: home.MachineID}, friend.Token,
 			func(srv *plextest.Server) { srv.Hang(true) },
 			[]error{providers.ErrUnavailable}, []error{providers.ErrInvalidCredentials}},
-		{"owner token refused", plex.AuthConfig{ServerMachineID: home.MachineID, OwnerToken: "tok-old-owner"}, friend.Token, nil,
+		{"owner token refused, owner-only mode", plex.AuthConfig{OwnerToken: "tok-old-owner"}, friend.Token, nil,
+			[]error{plex.ErrMisconfigured, providers.ErrUnavailable}, []error{providers.ErrInvalidCredentials}},
+		{"owner token refused, server by name", plex.AuthConfig{ServerName: "Home", OwnerToken: "tok-old-owner"}, friend.Token, nil,
 			[]error{plex.ErrMisconfigured, providers.ErrUnavailable}, []error{providers.ErrInvalidCredentials}},
 		{"name not owned by owner", plex.AuthConfig{ServerName: "Elsewhere", OwnerToken: owner.Token}, friend.Token, nil,
 			[]error{plex.ErrMisconfigured, providers.ErrUnavailable}, []error{providers.ErrInvalidCredentials}},
@@ -212,6 +214,67 @@ func TestDecideErrors(t *testing.T) {
 				if tok != "" && strings.Contains(err.Error(), tok) {
 					t.Errorf("error %q contains a token", err)
 				}
+			}
+		})
+	}
+}
+
+// A refused owner token does not lock everyone out when the machine
+// identifier decides; Check reports it.
+func TestOwnerTokenRefusedWithMachineID(t *testing.T) {
+	srv := newFake(t)
+	c := newClient(t, srv, 5*time.Second)
+	az, err := plex.NewAuthorizer(c, plex.AuthConfig{ServerMachineID: home.MachineID, OwnerToken: owner.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.RevokeToken(owner.Token)
+	srv.AddAccount(plextest.Account{ID: owner.ID, UUID: owner.UUID, Username: owner.Username, Token: "tok-owner-new"})
+
+	if err := az.Check(t.Context()); !errors.Is(err, plex.ErrMisconfigured) || errors.Is(err, providers.ErrInvalidCredentials) {
+		t.Errorf("Check = %v, want ErrMisconfigured only", err)
+	}
+	tests := []struct {
+		who    string
+		token  string
+		id     int64
+		access bool
+		admin  bool
+		reason string
+	}{
+		{"owner", "tok-owner-new", owner.ID, true, true, "owner"},
+		{"friend", friend.Token, friend.ID, true, false, "server_visible"},
+		{"mallory", mallory.Token, mallory.ID, false, false, "not_shared"},
+	}
+	for _, tt := range tests {
+		got, err := az.Decide(t.Context(), tt.token, plex.Account{ID: tt.id})
+		if err != nil || got.Access != tt.access || got.Admin != tt.admin || got.Reason != tt.reason {
+			t.Errorf("%s: Decide = access %v admin %v reason %q, %v; want %v %v %q", tt.who, got.Access, got.Admin, got.Reason, err, tt.access, tt.admin, tt.reason)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     plex.AuthConfig
+		wantErr error
+	}{
+		{"machine id", plex.AuthConfig{ServerMachineID: home.MachineID}, nil},
+		{"name and owner", plex.AuthConfig{ServerName: "Home", OwnerToken: owner.Token}, nil},
+		{"name the owner does not own", plex.AuthConfig{ServerName: "Nowhere", OwnerToken: owner.Token}, plex.ErrMisconfigured},
+		{"owner token refused", plex.AuthConfig{ServerMachineID: home.MachineID, OwnerToken: "tok-gone"}, plex.ErrMisconfigured},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t)
+			az, err := plex.NewAuthorizer(newClient(t, srv, 5*time.Second), tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = az.Check(t.Context())
+			if (tt.wantErr == nil && err != nil) || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
+				t.Fatalf("Check = %v, want %v", err, tt.wantErr)
 			}
 		})
 	}
