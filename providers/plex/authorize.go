@@ -21,11 +21,13 @@ const (
 // AuthConfig says which Plex Media Server grants access.
 //
 // ServerMachineID is the server's machine identifier and is what access is
-// decided on. ServerName is accepted instead only together with OwnerToken:
+// decided on; when set, ServerName is ignored. ServerName is accepted instead only together with OwnerToken:
 // the name is then resolved, once, to the machine identifier of the server
 // of that name the owner owns. A name alone is refused by Validate, because
 // anyone who owns a server can give it the same name. OwnerToken also makes
-// the owner recognised by account id.
+// the owner recognised by account id (the owner is recognised without it
+// too, by the server being owned in their own resources). OwnerToken alone
+// is an owner-only configuration: nobody else gets access.
 type AuthConfig struct {
 	ServerMachineID string
 	ServerName      string

@@ -11,11 +11,13 @@ import (
 
 // Errors this package returns besides the shared ones of package providers.
 var (
-	// ErrMisconfigured is returned by [Authorizer.Decide] when the
-	// configured server or owner cannot be used: the owner token is
-	// refused, or ServerName names no server (or several) that the owner
-	// owns. It also matches providers.ErrUnavailable, so that a sign-in
-	// fails closed with the "unavailable" message while the log says why.
+	// ErrMisconfigured is returned by [Authorizer.Decide] and
+	// [Authorizer.Check] when the configured server or owner cannot be
+	// used: the owner token is refused, or ServerName names no server (or
+	// several) that the owner owns. Decide's errors that match it also
+	// match providers.ErrUnavailable, so that a sign-in fails closed with
+	// the "unavailable" message while the log says why; they never match
+	// providers.ErrInvalidCredentials (the user's credentials were fine).
 	ErrMisconfigured = errors.New("plex: server configuration cannot be used")
 )
 
