@@ -59,7 +59,12 @@ func (c *Client) Authenticate(ctx context.Context, username, password string) (p
 	// the server named.
 	me, status, err := c.getUser(ctx, res.User.ID, res.AccessToken)
 	if err != nil || status != http.StatusOK {
-		return providers.Identity{}, c.fail("validate token", status, err, providers.ErrInvalidCredentials)
+		refused := providers.ErrInvalidCredentials
+		if status == http.StatusForbidden {
+			// Jellyfin refuses a disabled user's token with 403.
+			refused = ErrDisabled
+		}
+		return providers.Identity{}, c.fail("validate token", status, err, refused)
 	}
 	if !strings.EqualFold(me.ID, res.User.ID) {
 		return providers.Identity{}, &Error{Flavor: c.cfg.Flavor, Op: "validate token", Status: status, Err: providers.ErrInvalidCredentials,

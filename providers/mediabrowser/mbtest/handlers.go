@@ -31,8 +31,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	authValue, legacyUsed := s.authorizationHeader(r)
 	rec.Auth, _ = parseAuthorization(authValue)
 	s.requests = append(s.requests, rec)
-	status, slow := s.status, s.slow
+	status, slow, before := s.status, s.slow, s.before
 	s.mu.Unlock()
+	if before != nil {
+		before(rec)
+	}
 
 	if slow {
 		select {
@@ -235,12 +238,8 @@ func (s *Server) authenticateByName(a *answer, auth map[string]string, body []by
 	tok := randomHex(16)
 	s.tokens[tok] = token{userID: u.ID, deviceID: deviceID}
 	dto := s.dto(u)
-	onAuth := s.onAuth
 	s.mu.Unlock()
 
-	if onAuth != nil {
-		onAuth(u.ID)
-	}
 	a.json(map[string]any{
 		"User": dto,
 		"SessionInfo": map[string]any{
@@ -279,6 +278,15 @@ func (s *Server) getUser(a *answer, r *http.Request, auth map[string]string, id 
 	case !ok:
 		s.mu.Unlock()
 		a.text(http.StatusNotFound, "User not found")
+		return
+	case isUser && caller != nil && caller.IsDisabled:
+		s.mu.Unlock()
+		if s.Flavor == "jellyfin" {
+			// Jellyfin refuses a disabled user's token with SecurityException.
+			a.text(http.StatusForbidden, genericError)
+		} else {
+			a.text(http.StatusUnauthorized, genericError)
+		}
 		return
 	case !isAPIKey && (caller == nil || (caller.ID != u.ID && !caller.IsAdministrator)):
 		s.mu.Unlock()

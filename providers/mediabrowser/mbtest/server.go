@@ -53,7 +53,7 @@ type Server struct {
 	status   int  // when non-zero, every request is answered with it
 	slow     bool // when true, every request blocks until the test ends
 	legacy   bool // Jellyfin: accept X-Emby-Authorization, X-Emby-Token, api_key
-	onAuth   func(userID string)
+	before   func(Request)
 	release  chan struct{}
 }
 
@@ -161,13 +161,13 @@ func (s *Server) SetLegacyAuthorization(on bool) {
 	s.legacy = on
 }
 
-// OnAuthenticate registers f to run, without the server's lock, after each
-// successful AuthenticateByName and before its answer is sent: a hook for
-// races such as an admin disabling the user at that moment.
-func (s *Server) OnAuthenticate(f func(userID string)) {
+// BeforeServe registers f to run, without the server's lock, on each request
+// after it is recorded and before it is served: a hook for races such as an
+// admin disabling a user between two calls of one sign-in.
+func (s *Server) BeforeServe(f func(Request)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onAuth = f
+	s.before = f
 }
 
 // Requests returns a copy of every request received so far.
