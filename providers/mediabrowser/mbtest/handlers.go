@@ -31,7 +31,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	authValue, legacyUsed := s.authorizationHeader(r)
 	rec.Auth, _ = parseAuthorization(authValue)
 	s.requests = append(s.requests, rec)
-	status, slow, before := s.status, s.slow, s.before
+	status, slow, before, ctype, fixed := s.status, s.slow, s.before, s.ctype, s.body
 	s.mu.Unlock()
 	if before != nil {
 		before(rec)
@@ -42,6 +42,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-s.release:
 		}
+		return
+	}
+	if status != 0 && ctype != "" {
+		a.write(status, ctype, fixed)
 		return
 	}
 	if status != 0 {

@@ -50,7 +50,9 @@ type Server struct {
 	users    map[string]*User // by id
 	tokens   map[string]token
 	requests []Request
-	status   int  // when non-zero, every request is answered with it
+	status   int // when non-zero, every request is answered with it
+	body     []byte
+	ctype    string
 	slow     bool // when true, every request blocks until the test ends
 	legacy   bool // Jellyfin: accept X-Emby-Authorization, X-Emby-Token, api_key
 	before   func(Request)
@@ -141,7 +143,16 @@ func (s *Server) TokenValid(tok string) bool {
 func (s *Server) Fail(status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.status = status
+	s.status, s.ctype, s.body = status, "", nil
+}
+
+// Answer makes every request answer status with contentType and body (for
+// oversized or malformed answers); Emby still gzips when the client accepts
+// it. Fail(0) stops it.
+func (s *Server) Answer(status int, contentType string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status, s.ctype, s.body = status, contentType, body
 }
 
 // Slow makes every request block until the client gives up or the test ends.
