@@ -23,6 +23,7 @@ func TestAuthenticateContract(t *testing.T) {
 			t.Run("disabled between calls", func(t *testing.T) { testDisabledAfterAuth(t, fc) })
 			t.Run("unavailable", func(t *testing.T) { testUnavailable(t, fc) })
 			t.Run("stable device id", func(t *testing.T) { testStableDevice(t, fc) })
+			t.Run("server URL forms", func(t *testing.T) { testServerURLForms(t, fc) })
 		})
 	}
 }
@@ -248,6 +249,7 @@ func testUnavailable(t *testing.T, fc flavorCase) {
 		{"503", func(s *mbtest.Server) { s.Fail(http.StatusServiceUnavailable) }},
 		{"429", func(s *mbtest.Server) { s.Fail(http.StatusTooManyRequests) }},
 		{"down", func(s *mbtest.Server) { s.Down() }},
+		{"404 (wrong ServerURL)", func(s *mbtest.Server) { s.Fail(http.StatusNotFound) }},
 		{"slow", func(s *mbtest.Server) { s.Slow() }},
 	}
 	for _, tt := range tests {
@@ -310,5 +312,25 @@ func testStableDevice(t *testing.T, fc flavorCase) {
 	// The server replaced the device's earlier token rather than adding one.
 	if srv.TokenValid(first.Token) {
 		t.Error("the first sign-in's token is still valid: the second sign-in looked like a new device")
+	}
+}
+
+// A trailing slash, and for Emby an explicit /emby, give the same paths.
+func testServerURLForms(t *testing.T, fc flavorCase) {
+	srv := fc.start(t)
+	srv.AddUser(mbtest.User{Name: "kim", Password: "pw"})
+	forms := []string{srv.URL + "/"}
+	if fc.flavor == mediabrowser.Emby {
+		forms = append(forms, srv.URL+"/emby", srv.URL+"/emby/")
+	}
+	for _, u := range forms {
+		if _, err := newClient(t, config(fc.flavor, u)).Authenticate(t.Context(), "kim", "pw"); err != nil {
+			t.Errorf("ServerURL %q: %v", u, err)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Path, "//") || strings.Contains(strings.ToLower(r.Path), "/emby/emby") {
+			t.Errorf("request path %q", r.Path)
+		}
 	}
 }

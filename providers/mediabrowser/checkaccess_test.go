@@ -84,3 +84,15 @@ func TestOversizedAnswer(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckAccessEmptyID(t *testing.T) {
+	srv := mbtest.NewJellyfin(t)
+	cfg := config(mediabrowser.Jellyfin, srv.URL)
+	cfg.APIKey = mbtest.APIKey
+	if access, _, err := newClient(t, cfg).CheckAccess(t.Context(), ""); err == nil || access {
+		t.Fatalf("CheckAccess(\"\") = %v, %v; want an error", access, err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("got %d requests for an empty id, want 0", n)
+	}
+}

@@ -127,8 +127,9 @@ func (c *Client) call(ctx context.Context, method, path, token string, body, out
 	return resp.StatusCode, nil
 }
 
-// fail builds an *Error for op from what call returned, mapping statuses
-// with refused (the sentinel for 4xx answers that refuse the credential).
+// fail builds an *Error for op from what call returned: refused (the
+// sentinel for this call's refusals) for 400, 401 and 403, ErrUnavailable for
+// everything else.
 func (c *Client) fail(op string, status int, err error, refused error) error {
 	e := &Error{Flavor: c.cfg.Flavor, Op: op, Status: status}
 	switch {
@@ -136,10 +137,14 @@ func (c *Client) fail(op string, status int, err error, refused error) error {
 		// No answer, a timeout, or an answer we could not read: the server
 		// is not working as it should, which never grants anything.
 		e.Err, e.cause = providers.ErrUnavailable, err
-	case status == http.StatusTooManyRequests, status >= 500, status < 400:
-		e.Err = providers.ErrUnavailable
-	default:
+	case status == http.StatusBadRequest, status == http.StatusUnauthorized, status == http.StatusForbidden:
+		// Jellyfin answers 400 for many refusals; 401 is a wrong name,
+		// password or token; 403 a disabled account.
 		e.Err = refused
+	default:
+		// 5xx, 429 (Jellyfin's rate limit), a 404 from a wrong ServerURL, or
+		// an unexpected 2xx/3xx: never a grant, and an admin should look.
+		e.Err = providers.ErrUnavailable
 	}
 	return e
 }

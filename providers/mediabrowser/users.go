@@ -2,6 +2,7 @@ package mediabrowser
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -36,7 +37,7 @@ func (c *Client) CheckAccess(ctx context.Context, userID string) (access bool, r
 		return false, "", ErrNoAPIKey
 	}
 	if userID == "" {
-		return false, ReasonRemoved, nil
+		return false, "", errors.New("mediabrowser: check access: empty user id")
 	}
 	u, status, err := c.getUser(ctx, userID, c.cfg.APIKey)
 	switch {
