@@ -114,7 +114,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		if err != nil {
 			return LoginResult{}, err
 		}
-		login, err := u.Login(sessionID, h.bootstrap[u.Username], h.policy, h.now())
+		login, err := u.Login(sessionID, "local", h.bootstrap[u.Username], h.policy, h.now())
 		if err != nil {
 			return LoginResult{}, err
 		}
