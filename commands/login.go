@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/authportal/authportal/domain"
-	"github.com/authportal/authportal/eventstore"
 	"github.com/authportal/authportal/providers/local"
 )
 
@@ -128,15 +127,11 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		if err != nil {
 			return LoginResult{}, err
 		}
-		login, err := u.Login(sessionID, h.bootstrap[u.Username], h.policy, h.now())
+		login, err := u.Login(sessionID, "local", h.bootstrap[u.Username], h.policy, h.now())
 		if err != nil {
 			return LoginResult{}, err
 		}
-		appends := []eventstore.Append{{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}}}
-		if len(login.User) > 0 {
-			appends = append(appends, eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(version), Events: login.User})
-		}
-		res, err := h.store.Append(ctx, cmd.Meta, appends...)
+		res, err := h.store.Append(ctx, cmd.Meta, withUserEvents(u.ID, version, login.User, login.Session)...)
 		if err != nil {
 			return LoginResult{}, err
 		}

@@ -65,6 +65,18 @@ func changeUser(ctx context.Context, store Store, what, userID string, meta doma
 	})
 }
 
+// withUserEvents is the appends of a sign-in: the user's events first (a
+// grant, a revocation of their other sessions), then the new session, so
+// that in the log's order the session starts after any revocation it must
+// survive. No user events, no append to the user's stream at all.
+func withUserEvents(userID string, version int64, events []domain.Event, session domain.SessionStarted) []eventstore.Append {
+	var appends []eventstore.Append
+	if len(events) > 0 {
+		appends = append(appends, eventstore.Append{StreamID: domain.UserStream(userID), Expected: eventstore.Exactly(version), Events: events})
+	}
+	return append(appends, eventstore.Append{StreamID: domain.SessionStream(session.SessionID), Expected: eventstore.NoStream, Events: []domain.Event{session}})
+}
+
 // snapshotEvery is how many events past its snapshot a user's stream may
 // grow before loading it takes a new one.
 const snapshotEvery = 32

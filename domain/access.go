@@ -9,14 +9,17 @@ import "time"
 type Standing struct {
 	Admin         bool
 	AccessGranted bool
+	MediaAccess   bool // a media server says the user has access to it now
 	Disabled      bool
 	Epoch         int64 // sessions started under another epoch are revoked
 }
 
 // Authorized reports whether the user may enter protected apps: not
-// disabled, and an admin or holder of an account an admin created or
-// invited (or, with media-server sign-in, one with access to the server).
-func (s Standing) Authorized() bool { return !s.Disabled && (s.Admin || s.AccessGranted) }
+// disabled, and an admin, the holder of an account an admin created or
+// invited, or a media-server user with access to the server now.
+func (s Standing) Authorized() bool {
+	return !s.Disabled && (s.Admin || s.AccessGranted || s.MediaAccess)
+}
 
 // SessionState is what is known of one session: the epoch its user had when
 // it started, when it expires, and whether it was ended.

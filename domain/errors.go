@@ -21,6 +21,9 @@ var (
 	// ErrWrongSessionKind is returned when a session may not do what was asked
 	// (a pending-MFA session trying to enroll, a full session answering a challenge).
 	ErrWrongSessionKind = errors.New("domain: session may not do this")
+	// ErrIdentityNotLinked is returned when a provider account is not the
+	// one linked to the user it claims to sign in as.
+	ErrIdentityNotLinked = errors.New("domain: identity is not linked to this user")
 	// ErrReauthRequired is returned when a full session asks for a sensitive
 	// change (an authenticator) longer than StepUpAge after the password was
 	// proved: the caller must ask for the password again.

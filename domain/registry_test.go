@@ -55,6 +55,12 @@ func samples() []domain.Event {
 		domain.TOTPUsed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Step: 58052874, SessionID: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE"},
 		domain.RecoveryCodeUsed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Index: 2, SessionID: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE"},
 		domain.MFAChallengeFailed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", SessionID: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE", Reason: "reused"},
+		domain.IdentityClaimed{Provider: "plex", Subject: "1234567", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA"},
+		domain.IdentityLinked{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Subject: "1234567", Username: "ada_plex",
+			Email: "ada@example.com", Token: "v1.c2VhbGVkLXBsZXgtdG9rZW4tYnl0ZXMtYW5kLW5vbmNl"},
+		domain.IdentityTokenRefreshed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Token: "v1.bmV3LXNlYWxlZC1wbGV4LXRva2Vu"},
+		domain.MediaAccessGranted{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Reason: "server_visible"},
+		domain.MediaAccessRevoked{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Reason: "not_shared"},
 		domain.SessionStarted{
 			SessionID: "01JPDQ9A4D6F8H0K2M4P6R8T0VXZ", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Kind: domain.SessionFull,
 			Authorized: true, Provider: "local", Epoch: 3, MFA: true, ExpiresAt: expires,

@@ -24,6 +24,8 @@ type User struct {
 	Disabled           bool
 	Epoch              int64 // sessions started under another epoch are revoked
 	TOTP               TOTP
+	MediaAccess        bool                      // a media server said the user has access (MediaAccessGranted)
+	Identities         map[string]LinkedIdentity // by provider: outside accounts that sign in as this user
 }
 
 // TOTP is a user's second factor.
@@ -41,7 +43,7 @@ func (u User) Exists() bool { return u.ID != "" }
 
 // Standing is what the access rules need to know of u.
 func (u User) Standing() Standing {
-	return Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, Disabled: u.Disabled, Epoch: u.Epoch}
+	return Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, MediaAccess: u.MediaAccess, Disabled: u.Disabled, Epoch: u.Epoch}
 }
 
 // Authorized reports whether the user may enter protected apps (Standing.Authorized).
@@ -56,6 +58,20 @@ func (u *User) Apply(e Event) {
 	case UserRegistered:
 		u.ID, u.Username, u.Email, u.Provider = e.UserID, e.Username, e.Email, e.Provider
 		u.PasswordHash, u.AccessGranted = e.PasswordHash, e.AccessGranted
+	case IdentityLinked:
+		if u.Identities == nil {
+			u.Identities = map[string]LinkedIdentity{}
+		}
+		u.Identities[e.Provider] = LinkedIdentity{Provider: e.Provider, Subject: e.Subject, Username: e.Username, Token: e.Token}
+	case IdentityTokenRefreshed:
+		if linked, ok := u.Identities[e.Provider]; ok {
+			linked.Token = e.Token
+			u.Identities[e.Provider] = linked
+		}
+	case MediaAccessGranted:
+		u.MediaAccess = true
+	case MediaAccessRevoked:
+		u.MediaAccess = false
 	case AdminGranted:
 		u.Admin = true
 	case AdminRevoked:
@@ -181,10 +197,11 @@ type Login struct {
 	Session SessionStarted // for the new session's stream
 }
 
-// Login decides a sign-in whose first factor passed. bootstrapAdmin makes
-// the user an admin (ADMIN_BOOTSTRAP_USERS); like every change of the admin
-// flag, that revokes the sessions they already hold.
-func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now time.Time) (Login, error) {
+// Login decides a sign-in whose first factor passed, through provider
+// ("local", "plex", ...). bootstrapAdmin makes the user an admin
+// (ADMIN_BOOTSTRAP_USERS, local accounts only); like every change of the
+// admin flag, that revokes the sessions they already hold.
+func (u User) Login(sessionID, provider string, bootstrapAdmin bool, p SessionPolicy, now time.Time) (Login, error) {
 	if !u.Exists() {
 		return Login{}, ErrUserNotFound
 	}
@@ -202,7 +219,7 @@ func (u User) Login(sessionID string, bootstrapAdmin bool, p SessionPolicy, now 
 	}
 	authorized := next.Authorized()
 
-	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: u.Provider, Epoch: next.Epoch, Authorized: authorized, AuthTime: now}
+	s := SessionStarted{SessionID: sessionID, UserID: u.ID, Provider: provider, Epoch: next.Epoch, Authorized: authorized, AuthTime: now}
 	switch {
 	case p.MFAEnabled && u.TOTP.Enabled:
 		s.Kind, s.ExpiresAt = SessionMFAChallenge, now.Add(p.PendingTTL)

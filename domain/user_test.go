@@ -52,7 +52,7 @@ func TestLoginDecidesTheSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.user.Login("S1", tt.bootstrap, tt.policy, now)
+			got, err := tt.user.Login("S1", "local", tt.bootstrap, tt.policy, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestLoginDecidesTheSession(t *testing.T) {
 	}
 	disabled := user(t, true, false)
 	disabled.Disabled = true
-	if _, err := disabled.Login("S1", false, policy, now); !errors.Is(err, domain.ErrUserDisabled) {
+	if _, err := disabled.Login("S1", "local", false, policy, now); !errors.Is(err, domain.ErrUserDisabled) {
 		t.Errorf("disabled login: %v", err)
 	}
 }

@@ -23,6 +23,7 @@ type AccessUser struct {
 	Provider      string
 	Admin         bool
 	AccessGranted bool
+	MediaAccess   bool
 	Disabled      bool
 	Epoch         int64
 	MFAEnabled    bool
@@ -32,7 +33,7 @@ type AccessUser struct {
 
 // Standing is what the access rules need to know of u.
 func (u AccessUser) Standing() domain.Standing {
-	return domain.Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, Disabled: u.Disabled, Epoch: u.Epoch}
+	return domain.Standing{Admin: u.Admin, AccessGranted: u.AccessGranted, MediaAccess: u.MediaAccess, Disabled: u.Disabled, Epoch: u.Epoch}
 }
 
 // Authorized reports whether the user may enter protected apps (domain.Standing.Authorized).
@@ -71,7 +72,7 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 			return fmt.Errorf("projections: access: read checkpoints: %w", err)
 		}
 		users := map[string]AccessUser{}
-		rows, err := tx.Query(ctx, `SELECT u.id, u.username, u.email, u.provider, u.admin, u.access_granted, u.disabled, u.session_epoch,
+		rows, err := tx.Query(ctx, `SELECT u.id, u.username, u.email, u.provider, u.admin, u.access_granted, u.media_access, u.disabled, u.session_epoch,
 				coalesce(m.state = $1, false), coalesce(m.state = $2, false), coalesce(m.recovery_codes_remaining, 0)
 			FROM users u LEFT JOIN mfa_state m ON m.user_id = u.id`, MFAStateEnabled, MFAStatePending)
 		if err != nil {
@@ -79,7 +80,7 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 		}
 		for rows.Next() {
 			var u AccessUser
-			if err := rows.Scan(&u.ID, &u.Username, &u.Email, &u.Provider, &u.Admin, &u.AccessGranted, &u.Disabled, &u.Epoch, &u.MFAEnabled, &u.MFAPending, &u.RecoveryCodes); err != nil {
+			if err := rows.Scan(&u.ID, &u.Username, &u.Email, &u.Provider, &u.Admin, &u.AccessGranted, &u.MediaAccess, &u.Disabled, &u.Epoch, &u.MFAEnabled, &u.MFAPending, &u.RecoveryCodes); err != nil {
 				rows.Close()
 				return fmt.Errorf("projections: access: read users: %w", err)
 			}
@@ -123,6 +124,10 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.users[e.UserID] = u
 	case domain.AdminGranted:
 		a.update(e.UserID, func(u *AccessUser) { u.Admin = true })
+	case domain.MediaAccessGranted:
+		a.update(e.UserID, func(u *AccessUser) { u.MediaAccess = true })
+	case domain.MediaAccessRevoked:
+		a.update(e.UserID, func(u *AccessUser) { u.MediaAccess = false })
 	case domain.AdminRevoked:
 		a.update(e.UserID, func(u *AccessUser) { u.Admin = false })
 	case domain.SessionsRevoked:

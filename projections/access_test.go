@@ -50,7 +50,7 @@ func checkAccess(t *testing.T, a *projections.Access, store *eventstore.Store, n
 		if e, ok := rec.Event.(domain.UserRegistered); ok {
 			users[e.UserID] = &domain.User{}
 		}
-		if u := users[userOf(rec.Event)]; u != nil {
+		if u := users[userOf(rec)]; u != nil {
 			u.Apply(rec.Event)
 		}
 		switch e := rec.Event.(type) {

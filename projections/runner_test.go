@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/authportal/authportal/eventstore"
 	"github.com/authportal/authportal/eventstore/pgtest"
 	"github.com/authportal/authportal/projections"
+	"github.com/authportal/authportal/providers"
 	"github.com/authportal/authportal/providers/local"
 	"github.com/authportal/authportal/providers/totp"
 	"github.com/authportal/authportal/throttle"
@@ -56,6 +58,7 @@ type handlers struct {
 	answer     commands.AnswerMFAChallengeHandler
 	revoke     commands.RevokeSessionsHandler
 	resetMFA   commands.ResetMFAHandler
+	external   commands.SignInExternalHandler
 }
 
 // unlimited is a rate-limit budget that never runs out: these scenarios
@@ -104,8 +107,26 @@ func newWorld(t testing.TB, store *eventstore.Store) *world {
 		answer:     commands.NewAnswerMFAChallengeHandler(store, sealer, unlimited{}, newID, clock, policy),
 		revoke:     commands.NewRevokeSessionsHandler(store),
 		resetMFA:   commands.NewResetMFAHandler(store),
+		external:   commands.NewSignInExternalHandler(store, unlimited{}, sealer, newID, clock, discard, policy),
 	}
 	return w
+}
+
+// mediaSignIn signs in with one of a few Plex accounts, whose server shares
+// with them or stops sharing at random, and whose token changes now and then.
+func (w *world) mediaSignIn() {
+	w.t.Helper()
+	n, access, token := w.rng.IntN(3), w.rng.IntN(3) != 0, w.rng.IntN(2)
+	reason := "not_shared"
+	if access {
+		reason = "server_visible"
+	}
+	_, err := w.cmd.external.Handle(w.t.Context(), commands.SignInExternal{Provider: "plex", Meta: w.meta(""),
+		Authenticate: func(context.Context) (providers.Identity, error) {
+			return providers.Identity{Provider: "plex", Subject: fmt.Sprint(1000 + n), Username: fmt.Sprintf("plex-friend-%d", n),
+				Access: access, Reason: reason, Token: fmt.Sprintf("plex-token-%d-%d", n, token)}, nil
+		}})
+	w.must("media sign-in", err)
 }
 
 // meta is the metadata of the next request, from a different address each
@@ -320,7 +341,7 @@ func (w *world) run(n int64) {
 			w.signIn(id)
 		case r < 45:
 			w.logout(id)
-		case r < 52:
+		case r < 50:
 			w.loginFailed(id)
 		case r < 57:
 			w.toggleAdmin(id)
@@ -328,8 +349,10 @@ func (w *world) run(n int64) {
 			w.revokeSessions(id)
 		case r < 60:
 			w.resetMFA(id)
-		case r < 70:
-			w.enroll(id, r < 67)
+		case r < 64:
+			w.mediaSignIn()
+		case r < 72:
+			w.enroll(id, r < 69)
 		default:
 			w.secondFactor(id)
 		}
@@ -509,7 +532,7 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 				}
 			}
 		}
-		if u := users[userOf(rec.Event)]; u != nil {
+		if u := users[userOf(rec)]; u != nil {
 			u.Apply(rec.Event)
 		}
 	}
@@ -599,29 +622,15 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 	}
 }
 
-// userOf returns the user an event of the user stream belongs to.
-func userOf(e domain.Event) string {
-	switch e := e.(type) {
-	case domain.TOTPReset:
-		return e.UserID
-	case domain.UserRegistered:
-		return e.UserID
-	case domain.AdminGranted:
-		return e.UserID
-	case domain.AdminRevoked:
-		return e.UserID
-	case domain.SessionsRevoked:
-		return e.UserID
-	case domain.TOTPEnrollmentStarted:
-		return e.UserID
-	case domain.TOTPEnabled:
-		return e.UserID
-	case domain.TOTPUsed:
-		return e.UserID
-	case domain.RecoveryCodeUsed:
-		return e.UserID
+// userOf is the user whose stream holds rec, "" for other streams: every
+// fact about a user is on their stream, so folding by stream needs no list
+// of event types to keep up to date.
+func userOf(rec domain.Recorded) string {
+	id, _ := strings.CutPrefix(rec.StreamID, "user-")
+	if id == rec.StreamID {
+		return ""
 	}
-	return ""
+	return id
 }
 
 func TestRunnerCatchesUpThenFollows(t *testing.T) {

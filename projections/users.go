@@ -17,7 +17,8 @@ func (Users) Name() string     { return UsersName }
 func (Users) Tables() []string { return []string{"users"} }
 func (Users) Handles() []string {
 	return []string{domain.TypeUserRegistered, domain.TypeAdminGranted, domain.TypeAdminRevoked,
-		domain.TypeSessionsRevoked, domain.TypeLoginSucceeded, domain.TypeSessionStarted}
+		domain.TypeSessionsRevoked, domain.TypeLoginSucceeded, domain.TypeSessionStarted,
+		domain.TypeMediaAccessGranted, domain.TypeMediaAccessRevoked}
 }
 
 func (u Users) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) error {
@@ -37,6 +38,10 @@ func (u Users) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Record
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET session_epoch = $2, position = $3 WHERE id = $1`, e.UserID, e.Epoch, rec.Position)
 	case domain.LoginSucceeded: // written before sign-ins stopped appending to the user's stream
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET last_login_at = $2, position = $3 WHERE id = $1`, e.UserID, rec.RecordedAt, rec.Position)
+	case domain.MediaAccessGranted:
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET media_access = true, position = $2 WHERE id = $1`, e.UserID, rec.Position)
+	case domain.MediaAccessRevoked:
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET media_access = false, position = $2 WHERE id = $1`, e.UserID, rec.Position)
 	case domain.SessionStarted:
 		if e.Replaces != "" { // a rotation, not a sign-in
 			return nil
