@@ -37,6 +37,7 @@ type Config struct {
 	LoginExtraLinkText  string
 	UnauthRequestEmail  string
 	UnauthRequestSubj   string
+	Providers           Providers // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -65,6 +66,7 @@ var configSections = []func(env, *Config){
 	loadNetworkConfig,
 	loadLoggingConfig,
 	loadLoginPageConfig,
+	loadProvidersConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

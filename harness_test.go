@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -211,12 +212,17 @@ func (b *browser) do(method, path string, body any, header http.Header) response
 
 func (b *browser) send(method, path string, body any, header http.Header) (response, error) {
 	var rd io.Reader
-	if body != nil {
+	contentType := ""
+	switch body := body.(type) {
+	case nil:
+	case url.Values: // an HTML form
+		rd, contentType = strings.NewReader(body.Encode()), "application/x-www-form-urlencoded"
+	default:
 		raw, err := json.Marshal(body)
 		if err != nil {
 			return response{}, err
 		}
-		rd = bytes.NewReader(raw)
+		rd, contentType = bytes.NewReader(raw), "application/json"
 	}
 	req, err := http.NewRequestWithContext(b.t.Context(), method, b.ts.URL+path, rd)
 	if err != nil {
@@ -228,8 +234,8 @@ func (b *browser) send(method, path string, body any, header http.Header) (respo
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	res, err := b.client.Do(req)
 	if err != nil {

@@ -43,6 +43,7 @@ type app struct {
 	access   *projections.Access
 	budgets  *throttle.Buckets
 	handlers handlers
+	signIn   apihttp.Providers // outside sign-in providers
 	now      func() time.Time
 	started  atomic.Bool
 }
@@ -90,6 +91,10 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
 	}
 	a.now = now
+	a.signIn, err = signInProviders(c, commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy), logger)
+	if err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
 	a.handlers = handlers{
 		register:   commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
 		login:      commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
@@ -198,7 +203,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	}, apihttp.Deps{
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
-		Reader: a.reader, Access: a.access, Budgets: a.budgets, Health: a, Logger: logger, Now: now,
+		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 //go:embed templates/*.html
@@ -48,8 +49,16 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 	}
 }
 
+// loginButton is an outside provider's button on the login page.
+type loginButton struct {
+	ID, Name string
+	Primary  bool
+}
+
 type pageData struct {
 	Title          string
+	Buttons        []loginButton // outside providers, the primary first
+	LocalEnabled   bool          // the username and password form
 	User           *Principal
 	Next           string
 	ExtraLinkURL   string
@@ -65,6 +74,18 @@ func (s *Server) pageData(r *http.Request, title string) pageData {
 		Title: title, User: principal(r.Context()), Next: safeNext(r.URL.Query().Get("next"), ""),
 		ExtraLinkURL: s.config.ExtraLinkURL, ExtraLinkText: s.config.ExtraLinkText,
 		MFAEnabled: s.config.MFAEnabled, MFAEnforce: s.config.MFAEnforce,
+	}
+	d.LocalEnabled = len(s.providers.Enabled) == 0 || slices.Contains(s.providers.Enabled, "local")
+	for _, id := range s.providers.Enabled {
+		if id == "local" {
+			continue
+		}
+		b := loginButton{ID: id, Name: providerNames[id], Primary: id == s.providers.Primary}
+		if b.Primary {
+			d.Buttons = append([]loginButton{b}, d.Buttons...)
+		} else {
+			d.Buttons = append(d.Buttons, b)
+		}
 	}
 	if s.config.RequestEmail != "" {
 		q := url.Values{"subject": {s.config.RequestSubject}}
@@ -89,6 +110,9 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /mfa/enroll", s.mfaEnrollPage)
 	mux.HandleFunc("GET /mfa/challenge", s.mfaChallengePage)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /auth/forward", s.authForwardPage)
+	mux.HandleFunc("POST /auth/forward", s.authForwardPost)
+	mux.HandleFunc("GET /auth/poll", s.authPoll)
 	mux.HandleFunc("GET /docs", s.docsPage)
 }
 

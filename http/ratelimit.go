@@ -23,6 +23,8 @@ var addressLimits = map[string]throttle.Limit{
 	"/mfa/challenge/verify": {Every: 12 * time.Second, Burst: 3},
 	"/mfa/enroll/verify":    {Every: 12 * time.Second, Burst: 3},
 	"/mfa/enroll/start":     {Every: 12 * time.Second, Burst: 3}, // it may check a password (step-up)
+	"/auth/forward":         {Every: 6 * time.Second, Burst: 5},  // a media server's password
+	"/auth/start-web":       {Every: 6 * time.Second, Burst: 5},  // each makes a Plex PIN
 }
 
 // knownDeviceLimit is what a browser with a device cookie may still try

@@ -41,6 +41,7 @@ type Deps struct {
 	Reader     headReader
 	Access     accessModel
 	Budgets    Budgets
+	Providers  Providers // outside sign-in; zero: local accounts only
 	Health     Health
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -57,13 +58,15 @@ type Health interface {
 
 // Server is the HTTP face of AuthPortal.
 type Server struct {
-	config  Config
-	deps    Deps
-	codec   sessionCodec
-	jar     cookieJar
-	device  deviceCodec
-	pages   *pages
-	handler http.Handler
+	config    Config
+	deps      Deps
+	codec     sessionCodec
+	jar       cookieJar
+	device    deviceCodec
+	pins      pinCodec
+	providers Providers
+	pages     *pages
+	handler   http.Handler
 }
 
 // New builds the server's handler.
@@ -81,12 +84,14 @@ func New(config Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		config: config,
-		deps:   deps,
-		codec:  sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
-		jar:    cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
-		device: newDeviceCodec(config.SessionKey),
-		pages:  pg,
+		config:    config,
+		deps:      deps,
+		codec:     sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		jar:       cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
+		device:    newDeviceCodec(config.SessionKey),
+		pins:      newPINCodec(config.SessionKey),
+		providers: deps.Providers,
+		pages:     pg,
 	}
 
 	mux := http.NewServeMux()
@@ -97,6 +102,9 @@ func New(config Config, deps Deps) (*Server, error) {
 	hc.Transformers = append(hc.Transformers, publicErrors) // no submitted value in any error (api_errors.go)
 	api := humago.New(mux, hc)
 	s.registerAPI(api)
+	if len(deps.Providers.Enabled) > 0 && deps.Providers.SignIn != nil {
+		registerAuthOperations(api, s)
+	}
 	s.registerPages(mux)
 	s.registerHealth(mux)
 

@@ -1,0 +1,144 @@
+package http
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/providers"
+)
+
+// PINFlow is a provider's sign-in by PIN (Plex): Start makes a PIN and the
+// URL of the provider's page the user approves it on; Finish returns the
+// identity once the PIN is approved, providers.ErrPending before.
+type PINFlow interface {
+	Start(ctx context.Context) (pinID int64, authURL string, err error)
+	Finish(ctx context.Context, pinID int64) (providers.Identity, error)
+}
+
+// PasswordFlow is a provider's sign-in by username and password, checked
+// by the provider itself (Jellyfin, Emby).
+type PasswordFlow interface {
+	Authenticate(ctx context.Context, username, password string) (providers.Identity, error)
+}
+
+// externalSigner is the one sign-in command of every outside provider
+// (commands.SignInExternalHandler).
+type externalSigner interface {
+	Handle(ctx context.Context, cmd commands.SignInExternal) (commands.LoginResult, error)
+}
+
+// Providers are the outside sign-in doors the server opens.
+type Providers struct {
+	Enabled   []string // LOGIN_PROVIDERS, in the order the login page shows them
+	Primary   string   // MEDIA_SERVER: the first, most prominent button
+	Plex      PINFlow
+	Passwords map[string]PasswordFlow // "jellyfin", "emby"
+	SignIn    externalSigner
+}
+
+// providerNames are how the pages name each provider.
+var providerNames = map[string]string{"plex": "Plex", "jellyfin": "Jellyfin", "emby": "Emby", "local": "a local account"}
+
+// The PIN cookie carries the Plex PIN this browser is waiting for, signed,
+// for 15 minutes; it is read only under /auth.
+const (
+	pinCookie = "authportal_plex_pin"
+	pinTTL    = 15 * time.Minute
+)
+
+type pinCodec struct{ key []byte }
+
+func newPINCodec(sessionKey []byte) pinCodec {
+	m := hmac.New(sha256.New, sessionKey)
+	m.Write([]byte("authportal plex pin cookie v1"))
+	return pinCodec{key: m.Sum(nil)}
+}
+
+func (c pinCodec) mac(payload string) string {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (c pinCodec) cookie(jar cookieJar, pinID int64, now time.Time) http.Cookie {
+	payload := strconv.FormatInt(pinID, 10) + "." + strconv.FormatInt(now.Add(pinTTL).Unix(), 10)
+	return http.Cookie{Name: pinCookie, Value: payload + "." + c.mac(payload), Path: "/auth", MaxAge: int(pinTTL.Seconds()),
+		HttpOnly: true, Secure: jar.secure, SameSite: http.SameSiteLaxMode}
+}
+
+// pin returns the PIN a request's cookie names, if it is signed and fresh.
+func (c pinCodec) pin(r *http.Request, now time.Time) (int64, bool) {
+	ck, err := r.Cookie(pinCookie)
+	if err != nil || len(ck.Value) > 200 {
+		return 0, false
+	}
+	i := strings.LastIndexByte(ck.Value, '.')
+	if i < 0 || !hmac.Equal([]byte(ck.Value[i+1:]), []byte(c.mac(ck.Value[:i]))) {
+		return 0, false
+	}
+	id, exp, ok := strings.Cut(ck.Value[:i], ".")
+	pinID, err1 := strconv.ParseInt(id, 10, 64)
+	expires, err2 := strconv.ParseInt(exp, 10, 64)
+	if !ok || err1 != nil || err2 != nil || !now.Before(time.Unix(expires, 0)) {
+		return 0, false
+	}
+	return pinID, true
+}
+
+// afterSignIn is where a browser goes once a provider signed it in: the
+// second factor first when one is owed.
+func afterSignIn(s domain.SessionStarted) string {
+	switch s.Kind {
+	case domain.SessionMFAChallenge:
+		return "/mfa/challenge"
+	case domain.SessionMFAEnroll:
+		return "/mfa/enroll"
+	}
+	return "/home"
+}
+
+// signInWith runs the shared sign-in command for provider and, when it
+// succeeds, sets the session cookies and returns where to go next.
+func (s *Server) signInWith(w http.ResponseWriter, r *http.Request, provider, accountKey string,
+	authenticate func(context.Context) (providers.Identity, error)) (string, error) {
+	ctx := r.Context()
+	res, err := s.providers.SignIn.Handle(ctx, commands.SignInExternal{Provider: provider, AccountKey: accountKey,
+		Authenticate: authenticate, Meta: eventMeta(ctx)})
+	if err != nil {
+		return "", err
+	}
+	cookies, err := s.sessionCookies(res.Session, res.Position)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cookies {
+		http.SetCookie(w, &c)
+	}
+	return afterSignIn(res.Session), nil
+}
+
+// providerProblem says in plain words why an outside sign-in did not work,
+// the same words whatever the provider refused.
+func (s *Server) providerProblem(ctx context.Context, provider string, err error) (status int, message string) {
+	var limited *commands.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		m, _ := tooManyAttempts(limited.RetryAfter)
+		return http.StatusTooManyRequests, m.Detail
+	case errors.Is(err, commands.ErrInvalidCredentials):
+		return http.StatusUnauthorized, providerNames[provider] + " did not accept that sign-in. Check the username and password and try again."
+	case errors.Is(err, providers.ErrUnavailable):
+		return http.StatusServiceUnavailable, providerNames[provider] + " is not answering right now, so nobody can sign in with it. Try again in a few minutes."
+	}
+	m := problemFor(ctx, s.deps.Logger, err)
+	return m.Status, m.Detail
+}

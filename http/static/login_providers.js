@@ -1,0 +1,63 @@
+"use strict";
+// Outside sign-in buttons. The popup opens in the click itself, before any
+// request, so no popup blocker stops it; POST /auth/start-web then says
+// where it goes. When the popup is blocked, the whole page goes there
+// instead. The popup's last page reports back with postMessage, which is
+// believed only from this page's own origin; for Plex, whose pages cut the
+// popup off from its opener, this page also asks /auth/poll.
+(function () {
+  const box = document.getElementById("providers");
+  const error = document.getElementById("provider-error");
+  const kinds = new Set(["plex-auth", "jellyfin-auth", "emby-auth", "auth-portal"]);
+  let polling = null;
+
+  function done(redirect) {
+    if (polling) clearInterval(polling);
+    window.location.assign(redirect || "/home");
+  }
+
+  window.addEventListener("message", (ev) => {
+    if (ev.origin !== window.location.origin) return;
+    const data = ev.data || {};
+    if (!kinds.has(data.type) || !data.ok) return;
+    done(data.redirect);
+  });
+
+  function pollPlex(popup) {
+    polling = setInterval(async () => {
+      try {
+        const res = await fetch("/auth/poll", { credentials: "same-origin", headers: { Accept: "application/json" } });
+        const data = await res.json();
+        if (data.status === "ok") done(data.redirect);
+        if (data.status === "error") {
+          clearInterval(polling);
+          showError(error, new Error(data.message));
+        }
+      } catch (_) { /* a hiccup: the next tick tries again */ }
+      if (popup && popup.closed && polling) {
+        // One last look: the popup may have finished as it closed.
+        setTimeout(() => clearInterval(polling), 3000);
+      }
+    }, 1500);
+  }
+
+  box.querySelectorAll("button[data-provider]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      error.hidden = true;
+      const provider = button.dataset.provider;
+      const popup = window.open("", "authportal-" + provider, "popup,width=520,height=720");
+      try {
+        const data = await postJSON("/auth/start-web", { provider: provider });
+        if (!popup || popup.closed) {
+          window.location.assign(data.authUrl);
+          return;
+        }
+        popup.location.href = data.authUrl;
+        if (provider === "plex") pollPlex(popup);
+      } catch (err) {
+        if (popup) popup.close();
+        showError(error, err);
+      }
+    });
+  });
+})();

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+
+	"github.com/authportal/authportal/commands"
+	apihttp "github.com/authportal/authportal/http"
+	"github.com/authportal/authportal/providers"
+	"github.com/authportal/authportal/providers/mediabrowser"
+	"github.com/authportal/authportal/providers/plex"
+)
+
+// signInProviders builds the outside sign-in doors the configuration opens.
+// Client identities the providers see (Plex's client identifier, a media
+// server's device id) derive from SESSION_SECRET, so every node and every
+// restart is the same client: one device per user on Jellyfin, and a Plex
+// PIN made by one node can be checked by another.
+func signInProviders(c Config, signIn commands.SignInExternalHandler, logger *slog.Logger) (apihttp.Providers, error) {
+	p := apihttp.Providers{Enabled: c.Providers.Enabled, Primary: c.Providers.Primary, SignIn: signIn, Passwords: map[string]apihttp.PasswordFlow{}}
+	if c.Providers.Has("plex") {
+		cfg := c.Providers.Plex
+		cfg.ClientID = derivedID(c.SessionSecret, "plex client identifier")
+		client, err := plex.NewClient(cfg)
+		if err != nil {
+			return p, fmt.Errorf("PLEX_API_URL: %w", err)
+		}
+		auth, err := plex.NewAuthorizer(client, c.Providers.PlexAuth)
+		if err != nil {
+			return p, fmt.Errorf("PLEX_SERVER_MACHINE_ID: %w", err)
+		}
+		go func() { // off the start path: Plex may be slow or down, and sign-in says so when tried
+			if err := auth.Check(context.Background()); err != nil {
+				logger.Warn("plex: the configured server or owner token could not be checked", "err", err)
+			}
+		}()
+		p.Plex = plexFlow{client: client, auth: auth, forwardURL: c.BaseURL.String() + "/auth/forward"}
+	}
+	for _, mb := range []struct {
+		name string
+		cfg  mediabrowser.Config
+	}{{"jellyfin", c.Providers.Jellyfin}, {"emby", c.Providers.Emby}} {
+		if !c.Providers.Has(mb.name) {
+			continue
+		}
+		mb.cfg.DeviceID = mediabrowser.DeviceIDFrom(c.SessionSecret, mb.cfg.Flavor, mb.cfg.ServerURL)
+		client, err := mediabrowser.NewClient(mb.cfg, nil)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", mb.name, err)
+		}
+		p.Passwords[mb.name] = client
+	}
+	return p, nil
+}
+
+// derivedID is a stable identifier for label, derived from secret.
+func derivedID(secret []byte, label string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("authportal " + label))
+	return "authportal-" + hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// plexFlow is Plex's PIN sign-in as the web layer uses it.
+type plexFlow struct {
+	client     *plex.Client
+	auth       *plex.Authorizer
+	forwardURL string
+}
+
+func (f plexFlow) Start(ctx context.Context) (int64, string, error) {
+	pin, err := f.client.CreatePIN(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	return pin.ID, f.client.AuthURL(pin, f.forwardURL), nil
+}
+
+func (f plexFlow) Finish(ctx context.Context, pinID int64) (providers.Identity, error) {
+	token, err := f.client.CheckPIN(ctx, pinID)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	acct, err := f.client.Account(ctx, token)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	return f.auth.Decide(ctx, token, acct)
+}
