@@ -106,9 +106,12 @@ func TestGitHubFailures(t *testing.T) {
 		want   error
 	}{
 		{
-			name:   "wrong PKCE verifier",
-			finish: func(t *testing.T, g *upstream.GitHub, code string, f flow) error { _, err := g.Finish(t.Context(), code, upstream.NewVerifier(), f.nonce); return err },
-			want:   providers.ErrInvalidCredentials,
+			name: "wrong PKCE verifier",
+			finish: func(t *testing.T, g *upstream.GitHub, code string, f flow) error {
+				_, err := g.Finish(t.Context(), code, upstream.NewVerifier(), f.nonce)
+				return err
+			},
+			want: providers.ErrInvalidCredentials,
 		},
 		{
 			name: "replayed code",
@@ -127,19 +130,25 @@ func TestGitHubFailures(t *testing.T) {
 			want:  providers.ErrInvalidCredentials,
 		},
 		{
-			name:  "token endpoint 503",
-			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) { fake.FailWith(githubtest.PathToken, http.StatusServiceUnavailable) },
-			want:  providers.ErrUnavailable,
+			name: "token endpoint 503",
+			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) {
+				fake.FailWith(githubtest.PathToken, http.StatusServiceUnavailable)
+			},
+			want: providers.ErrUnavailable,
 		},
 		{
-			name:  "/user 500",
-			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) { fake.FailWith(githubtest.PathUser, http.StatusInternalServerError) },
-			want:  providers.ErrUnavailable,
+			name: "/user 500",
+			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) {
+				fake.FailWith(githubtest.PathUser, http.StatusInternalServerError)
+			},
+			want: providers.ErrUnavailable,
 		},
 		{
-			name:  "/user/emails 502",
-			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) { fake.FailWith(githubtest.PathEmails, http.StatusBadGateway) },
-			want:  providers.ErrUnavailable,
+			name: "/user/emails 502",
+			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) {
+				fake.FailWith(githubtest.PathEmails, http.StatusBadGateway)
+			},
+			want: providers.ErrUnavailable,
 		},
 		{
 			name: "slow token endpoint",

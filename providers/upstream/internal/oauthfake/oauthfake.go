@@ -46,7 +46,7 @@ type Core struct {
 	Fail map[string]int
 	// Block lists paths whose handler blocks until the client gives up or
 	// the test ends (a slow provider).
-	Block map[string]bool
+	Block  map[string]bool
 	codes  map[string]*Grant // unused codes
 	tokens map[string]*Grant
 }
