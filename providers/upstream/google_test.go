@@ -94,14 +94,18 @@ func TestGoogleFailures(t *testing.T) {
 			want:  providers.ErrInvalidCredentials,
 		},
 		{
-			name:  "token endpoint 500",
-			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) { fake.FailWith(googletest.PathToken, http.StatusInternalServerError) },
-			want:  providers.ErrUnavailable,
+			name: "token endpoint 500",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.FailWith(googletest.PathToken, http.StatusInternalServerError)
+			},
+			want: providers.ErrUnavailable,
 		},
 		{
-			name:  "userinfo 503",
-			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) { fake.FailWith(googletest.PathUserinfo, http.StatusServiceUnavailable) },
-			want:  providers.ErrUnavailable,
+			name: "userinfo 503",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.FailWith(googletest.PathUserinfo, http.StatusServiceUnavailable)
+			},
+			want: providers.ErrUnavailable,
 		},
 		{
 			name: "slow userinfo",
