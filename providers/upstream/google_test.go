@@ -1,7 +1,10 @@
 package upstream_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +162,25 @@ func TestGoogleFailures(t *testing.T) {
 			noSecrets(t, err, code, f.verifier, fake.ClientSecret, "not-the-secret")
 		})
 	}
+}
+
+// A provider answering more than the size limit is unusable, not believed.
+func TestGoogleOversizedUserinfo(t *testing.T) {
+	fake := googletest.NewServer(t)
+	fake.AddAccount(googletest.Account{Sub: "7"})
+	fake.SignIn("7")
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"sub":"7","name":"`+strings.Repeat("x", 2<<20)+`"}`)
+	}))
+	t.Cleanup(huge.Close)
+	g := newGoogle(t, fake, func(c *upstream.GoogleConfig) { c.UserinfoURL = huge.URL })
+	f := newFlow()
+	authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := mustState(t, browse(t, authURL, callback, nil), f)
+	_, err = g.Finish(t.Context(), code, f.verifier, f.nonce)
+	wantKind(t, err, providers.ErrUnavailable)
 }

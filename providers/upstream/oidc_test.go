@@ -1,6 +1,7 @@
 package upstream_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -65,9 +66,11 @@ func TestOIDCRefused(t *testing.T) {
 		// own and plant its ID token.
 		prepare func(t *testing.T, op *testOP, f flow)
 		finish  func(t *testing.T, o *upstream.OIDC, code string, f flow) error
+		step    string // the check that must refuse
 	}{
 		{
 			name: "wrong nonce",
+			step: "nonce",
 			finish: func(t *testing.T, o *upstream.OIDC, code string, f flow) error {
 				_, err := o.Finish(t.Context(), code, f.verifier, upstream.NewNonce())
 				return err
@@ -75,6 +78,7 @@ func TestOIDCRefused(t *testing.T) {
 		},
 		{
 			name: "wrong PKCE verifier",
+			step: "token",
 			finish: func(t *testing.T, o *upstream.OIDC, code string, f flow) error {
 				_, err := o.Finish(t.Context(), code, upstream.NewVerifier(), f.nonce)
 				return err
@@ -82,6 +86,7 @@ func TestOIDCRefused(t *testing.T) {
 		},
 		{
 			name: "replayed code",
+			step: "token",
 			finish: func(t *testing.T, o *upstream.OIDC, code string, f flow) error {
 				if _, err := o.Finish(t.Context(), code, f.verifier, f.nonce); err != nil {
 					t.Fatalf("first Finish: %v", err)
@@ -92,12 +97,14 @@ func TestOIDCRefused(t *testing.T) {
 		},
 		{
 			name: "tampered signature",
+			step: "id_token",
 			prepare: func(t *testing.T, op *testOP, f flow) {
 				op.set(func(op *testOP) { op.rewrite = tamperSignature })
 			},
 		},
 		{
 			name: "ID token for another audience",
+			step: "id_token",
 			prepare: func(t *testing.T, op *testOP, f flow) {
 				// A genuine token, same user and nonce, issued to client "other".
 				other := newOIDC(t, op.Issuer, opOtherClient, nil)
@@ -110,6 +117,7 @@ func TestOIDCRefused(t *testing.T) {
 		},
 		{
 			name: "ID token from another issuer with the same keys",
+			step: "id_token",
 			prepare: func(t *testing.T, op *testOP, f flow) {
 				op2 := startOP(t, op.Storage) // same clients, users and signing key
 				rp2 := newOIDC(t, op2.Issuer, opClientID, nil)
@@ -139,6 +147,9 @@ func TestOIDCRefused(t *testing.T) {
 			}
 			err := finish(t, o, code, f)
 			wantKind(t, err, providers.ErrInvalidCredentials)
+			if ue := (*upstream.Error)(nil); !errors.As(err, &ue) || ue.Step != tt.step {
+				t.Fatalf("refused at %+v, want at step %q", err, tt.step)
+			}
 			noSecrets(t, err, code, f.verifier, f.nonce, opClientSecret)
 		})
 	}
