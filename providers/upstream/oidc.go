@@ -125,7 +125,9 @@ func (o *OIDC) discover(ctx context.Context) (*discovered, error) {
 	if o.lastErr != nil && time.Since(o.failedAt) < o.cfg.RetryAfter {
 		return nil, o.lastErr
 	}
-	d, err := o.fetchDiscovery(ctx)
+	// A caller that gives up must not mark the issuer down for everyone:
+	// discovery is bounded by the timeout only.
+	d, err := o.fetchDiscovery(context.WithoutCancel(ctx))
 	if err != nil {
 		o.lastErr, o.failedAt = err, time.Now()
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,5 +241,30 @@ func TestOIDCDiscoveryRetried(t *testing.T) {
 				t.Fatalf("discovery tried %d times, want once", n)
 			}
 		})
+	}
+}
+
+// Concurrent first sign-ins share one discovery.
+func TestOIDCConcurrentDiscovery(t *testing.T) {
+	op := startOP(t, nil)
+	o := newOIDC(t, op.Issuer, opClientID, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			f := newFlow()
+			_, err := o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("AuthURL: %v", err)
+		}
+	}
+	if n := op.hitsTo("/.well-known/openid-configuration"); n != 1 {
+		t.Fatalf("discovery fetched %d times, want once", n)
 	}
 }
