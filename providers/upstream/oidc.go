@@ -39,6 +39,9 @@ type OIDCConfig struct {
 	// one failed, so a down issuer is not hit by every sign-in; zero means
 	// 5 seconds.
 	RetryAfter time.Duration
+	// Now is the clock for ID token expiry and RetryAfter; nil means
+	// time.Now. Tests set it.
+	Now func() time.Time
 }
 
 // Validate reports every missing field at once.
@@ -104,6 +107,9 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 5 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &OIDC{
 		cfg:  cfg,
 		name: orDefault(cfg.Name, "oidc"),
@@ -122,14 +128,14 @@ func (o *OIDC) discover(ctx context.Context) (*discovered, error) {
 	if o.disc != nil {
 		return o.disc, nil
 	}
-	if o.lastErr != nil && time.Since(o.failedAt) < o.cfg.RetryAfter {
+	if o.lastErr != nil && o.cfg.Now().Sub(o.failedAt) < o.cfg.RetryAfter {
 		return nil, o.lastErr
 	}
 	// A caller that gives up must not mark the issuer down for everyone:
 	// discovery is bounded by the timeout only.
 	d, err := o.fetchDiscovery(context.WithoutCancel(ctx))
 	if err != nil {
-		o.lastErr, o.failedAt = err, time.Now()
+		o.lastErr, o.failedAt = err, o.cfg.Now()
 		return nil, err
 	}
 	o.disc, o.lastErr = d, nil
@@ -156,7 +162,7 @@ func (o *OIDC) fetchDiscovery(ctx context.Context) (*discovered, *Error) {
 	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), o.http.client), meta.JWKSURL)
 	return &discovered{
 		provider: p,
-		verifier: oidc.NewVerifier(o.cfg.Issuer, keys, &oidc.Config{ClientID: o.cfg.ClientID}),
+		verifier: oidc.NewVerifier(o.cfg.Issuer, keys, &oidc.Config{ClientID: o.cfg.ClientID, Now: o.cfg.Now}),
 		oauth: oauth2.Config{
 			ClientID:     o.cfg.ClientID,
 			ClientSecret: o.cfg.ClientSecret,

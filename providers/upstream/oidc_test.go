@@ -207,24 +207,28 @@ func TestOIDCUnavailable(t *testing.T) {
 // a later call once RetryAfter has passed, and not before.
 func TestOIDCDiscoveryRetried(t *testing.T) {
 	tests := []struct {
-		name       string
-		retryAfter time.Duration
-		wantUp     bool
+		name    string
+		elapsed time.Duration // between the failed attempt and the next
+		wantUp  bool
 	}{
-		{name: "retried after RetryAfter", retryAfter: time.Nanosecond, wantUp: true},
-		{name: "not retried before RetryAfter", retryAfter: time.Hour, wantUp: false},
+		{name: "retried once RetryAfter has passed", elapsed: time.Minute, wantUp: true},
+		{name: "not retried before RetryAfter", elapsed: 59 * time.Second, wantUp: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			op := startOP(t, nil)
 			op.set(func(op *testOP) { op.down = true })
-			o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) { c.RetryAfter = tt.retryAfter })
+			clock := time.Now()
+			o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) {
+				c.RetryAfter = time.Minute
+				c.Now = func() time.Time { return clock }
+			})
 			f := newFlow()
 			_, err := o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 			wantKind(t, err, providers.ErrUnavailable)
 
 			op.set(func(op *testOP) { op.down = false })
-			time.Sleep(time.Millisecond) // let a nanosecond RetryAfter pass on coarse clocks
+			clock = clock.Add(tt.elapsed)
 			_, err = o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 			if tt.wantUp {
 				if err != nil {
@@ -241,6 +245,28 @@ func TestOIDCDiscoveryRetried(t *testing.T) {
 				t.Fatalf("discovery tried %d times, want once", n)
 			}
 		})
+	}
+}
+
+// An ID token past its expiry is refused.
+func TestOIDCExpiredIDToken(t *testing.T) {
+	op := startOP(t, nil)
+	late := false
+	o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) {
+		c.Now = func() time.Time {
+			if late {
+				return time.Now().Add(24 * time.Hour)
+			}
+			return time.Now()
+		}
+	})
+	f := newFlow()
+	code := op.code(t, o, f)
+	late = true // the token arrives a day after it was issued
+	_, err := o.Finish(t.Context(), code, f.verifier, f.nonce)
+	wantKind(t, err, providers.ErrInvalidCredentials)
+	if ue := (*upstream.Error)(nil); !errors.As(err, &ue) || ue.Step != "id_token" {
+		t.Fatalf("refused at %+v, want at step id_token", err)
 	}
 }
 
