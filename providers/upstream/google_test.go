@@ -1,0 +1,186 @@
+package upstream_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authportal/authportal/providers"
+	"github.com/authportal/authportal/providers/upstream"
+	"github.com/authportal/authportal/providers/upstream/googletest"
+)
+
+func newGoogle(t *testing.T, fake *googletest.Server, mod func(*upstream.GoogleConfig)) *upstream.Google {
+	t.Helper()
+	cfg := upstream.GoogleConfig{
+		ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, RedirectURL: callback,
+		AuthURL: fake.URL + googletest.PathAuthorize, TokenURL: fake.URL + googletest.PathToken, UserinfoURL: fake.URL + googletest.PathUserinfo,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	g, err := upstream.NewGoogle(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestGoogleFinish(t *testing.T) {
+	tests := []struct {
+		name    string
+		account googletest.Account
+		want    providers.Identity
+	}{
+		{
+			name:    "verified email",
+			account: googletest.Account{Sub: "110169484474386276334", Email: "ada@example.test", EmailVerified: true, Name: "Ada", Picture: "https://lh3.example.test/a"},
+			want:    providers.Identity{Provider: "google", Subject: "110169484474386276334", Email: "ada@example.test", EmailVerified: true, DisplayName: "Ada", AvatarURL: "https://lh3.example.test/a"},
+		},
+		{
+			name:    "unverified email is passed on as unverified",
+			account: googletest.Account{Sub: "42", Email: "bob@example.test", EmailVerified: false, Name: "Bob"},
+			want:    providers.Identity{Provider: "google", Subject: "42", Email: "bob@example.test", DisplayName: "Bob"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := googletest.NewServer(t)
+			fake.AddAccount(tt.account)
+			fake.SignIn(tt.account.Sub)
+			g := newGoogle(t, fake, nil)
+
+			f := newFlow()
+			authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := mustState(t, browse(t, authURL, callback, nil), f)
+			id, err := g.Finish(t.Context(), code, f.verifier, f.nonce)
+			if err != nil {
+				t.Fatalf("Finish: %v", err)
+			}
+			if id != tt.want {
+				t.Fatalf("got %+v, want %+v", id, tt.want)
+			}
+			auths := fake.RequestsTo(googletest.PathAuthorize)
+			if len(auths) != 1 || auths[0].Form.Get("nonce") != f.nonce || auths[0].Form.Get("code_challenge_method") != "S256" {
+				t.Fatalf("authorization request %+v, want one carrying the nonce and an S256 challenge", auths)
+			}
+			if toks := fake.RequestsTo(googletest.PathToken); len(toks) != 1 || toks[0].Form.Get("code_verifier") != f.verifier {
+				t.Fatalf("token requests %+v, want one carrying the verifier", toks)
+			}
+			ui := fake.RequestsTo(googletest.PathUserinfo)
+			if len(ui) != 1 || ui[0].Authorization[:7] != "Bearer " || ui[0].Form.Get("access_token") != "" {
+				t.Fatalf("userinfo requests %+v, want one with a Bearer header and no token in the query", ui)
+			}
+		})
+	}
+}
+
+func TestGoogleFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(fake *googletest.Server, cfg *upstream.GoogleConfig)
+		verifier string // instead of the flow's
+		replay   bool
+		want     error
+	}{
+		{name: "wrong PKCE verifier", verifier: upstream.NewVerifier(), want: providers.ErrInvalidCredentials},
+		{name: "replayed code", replay: true, want: providers.ErrInvalidCredentials},
+		{
+			name:  "wrong client secret",
+			setup: func(_ *googletest.Server, c *upstream.GoogleConfig) { c.ClientSecret = "not-the-secret" },
+			want:  providers.ErrInvalidCredentials,
+		},
+		{
+			name: "token endpoint 500",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.FailWith(googletest.PathToken, http.StatusInternalServerError)
+			},
+			want: providers.ErrUnavailable,
+		},
+		{
+			name: "userinfo 503",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.FailWith(googletest.PathUserinfo, http.StatusServiceUnavailable)
+			},
+			want: providers.ErrUnavailable,
+		},
+		{
+			name: "slow userinfo",
+			setup: func(fake *googletest.Server, c *upstream.GoogleConfig) {
+				fake.BlockPath(googletest.PathUserinfo)
+				c.Timeout = 50 * time.Millisecond
+			},
+			want: providers.ErrUnavailable,
+		},
+		{
+			name: "slow token endpoint, short http.Client timeout",
+			setup: func(fake *googletest.Server, c *upstream.GoogleConfig) {
+				fake.BlockPath(googletest.PathToken)
+				c.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
+			},
+			want: providers.ErrUnavailable,
+		},
+		{
+			name:  "token endpoint down",
+			setup: func(_ *googletest.Server, c *upstream.GoogleConfig) { c.TokenURL = "http://127.0.0.1:1/token" },
+			want:  providers.ErrUnavailable,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := googletest.NewServer(t)
+			fake.AddAccount(googletest.Account{Sub: "7", Email: "g@example.test", EmailVerified: true})
+			fake.SignIn("7")
+			g := newGoogle(t, fake, func(c *upstream.GoogleConfig) {
+				if tt.setup != nil {
+					tt.setup(fake, c)
+				}
+			})
+			f := newFlow()
+			authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := mustState(t, browse(t, authURL, callback, nil), f)
+			verifier := f.verifier
+			if tt.verifier != "" {
+				verifier = tt.verifier
+			}
+			if tt.replay {
+				if _, err := g.Finish(t.Context(), code, verifier, f.nonce); err != nil {
+					t.Fatalf("first Finish: %v", err)
+				}
+			}
+			_, err = g.Finish(t.Context(), code, verifier, f.nonce)
+			wantKind(t, err, tt.want)
+			noSecrets(t, err, code, f.verifier, fake.ClientSecret, "not-the-secret")
+		})
+	}
+}
+
+// A provider answering more than the size limit is unusable, not believed.
+func TestGoogleOversizedUserinfo(t *testing.T) {
+	fake := googletest.NewServer(t)
+	fake.AddAccount(googletest.Account{Sub: "7"})
+	fake.SignIn("7")
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"sub":"7","name":"`+strings.Repeat("x", 2<<20)+`"}`)
+	}))
+	t.Cleanup(huge.Close)
+	g := newGoogle(t, fake, func(c *upstream.GoogleConfig) { c.UserinfoURL = huge.URL })
+	f := newFlow()
+	authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := mustState(t, browse(t, authURL, callback, nil), f)
+	_, err = g.Finish(t.Context(), code, f.verifier, f.nonce)
+	wantKind(t, err, providers.ErrUnavailable)
+}
