@@ -3,6 +3,7 @@ package main
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/authportal/authportal/providers/mediabrowser"
 	"github.com/authportal/authportal/providers/plex"
@@ -18,6 +19,9 @@ type Providers struct {
 	PlexAuth plex.AuthConfig
 	Jellyfin mediabrowser.Config
 	Emby     mediabrowser.Config
+	// RecheckEvery is how often the media servers are asked again whether
+	// the friends linked to them still have access (MEDIA_RECHECK_INTERVAL).
+	RecheckEvery time.Duration
 }
 
 // Has reports whether provider is enabled.
@@ -68,6 +72,15 @@ func loadProvidersConfig(e env, c *Config) {
 			OwnerToken: e.str("PLEX_OWNER_TOKEN", "")}
 		if err := p.PlexAuth.Validate(); err != nil {
 			e.bad("PLEX_SERVER_MACHINE_ID", "%s", strings.TrimPrefix(err.Error(), "plex: "))
+		}
+	}
+	p.RecheckEvery = 15 * time.Minute
+	if v := e.str("MEDIA_RECHECK_INTERVAL", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			e.bad("MEDIA_RECHECK_INTERVAL", "must be a duration between 1s and 24h, got %q", v)
+		} else {
+			p.RecheckEvery = d
 		}
 	}
 	for _, mb := range []struct {

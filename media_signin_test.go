@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authportal/authportal/providers/mediabrowser/mbtest"
 	"github.com/authportal/authportal/providers/plex/plextest"
@@ -133,5 +134,64 @@ func TestPlexSignInByPIN(t *testing.T) {
 	// A forward without a PIN in progress says so in words.
 	if res := ts.browser(t).get("/auth/forward"); res.Status == http.StatusOK || strings.Contains(string(res.Body), `data-done="1"`) {
 		t.Errorf("forward with no sign-in in progress: %d", res.Status)
+	}
+}
+
+// signInWithPlex runs the PIN flow for the account behind token.
+func signInWithPlex(t *testing.T, b *browser, plex *plextest.Server, token string) {
+	t.Helper()
+	b.post("/auth/start-web", map[string]string{"provider": "plex"})
+	pinID, err := strconv.ParseInt(strings.Split(b.cookie("/auth/poll", "authportal_plex_pin"), ".")[0], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plex.Claim(pinID, token); err != nil {
+		t.Fatal(err)
+	}
+	if poll := b.get("/auth/poll").JSON(t); poll["status"] != "ok" {
+		t.Fatalf("poll after Plex confirmed: %v", poll)
+	}
+}
+
+// A friend removed from the server loses access without signing in again:
+// the scheduled re-check asks the media servers and ends their sessions.
+func TestRemovedFriendsLoseAccessWithoutSigningIn(t *testing.T) {
+	t.Parallel()
+	plex := plextest.NewServer(t)
+	plex.AddAccount(plextest.Account{ID: 1, Username: "owner", Token: "owner-token"})
+	plex.AddAccount(plextest.Account{ID: 1001, Username: "friend", Token: "friend-token"})
+	plex.AddServer(plextest.MediaServer{Name: "Home", MachineID: "machine-1", OwnerID: 1})
+	plex.Share("machine-1", 1001)
+	jf := mbtest.NewJellyfin(t)
+	jf.AddUser(mbtest.User{ID: "jf-friend", Name: "jelly", Password: "jelly pass"})
+	ts := startServer(t, map[string]string{"MEDIA_SERVER": "plex", "LOGIN_PROVIDERS": "plex,jellyfin,local",
+		"PLEX_API_URL": plex.URL, "PLEX_APP_URL": plex.URL, "PLEX_SERVER_MACHINE_ID": "machine-1",
+		"JELLYFIN_SERVER_URL": jf.URL, "JELLYFIN_API_KEY": mbtest.APIKey, "MEDIA_RECHECK_INTERVAL": "1s"})
+
+	plexFriend, jellyFriend := ts.browser(t), ts.browser(t)
+	signInWithPlex(t, plexFriend, plex, "friend-token")
+	jellyFriend.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"jelly"}, "password": {"jelly pass"}})
+	for name, b := range map[string]*browser{"plex": plexFriend, "jellyfin": jellyFriend} {
+		if me := b.get("/whoami").JSON(t); me["authorized"] != true {
+			t.Fatalf("%s friend before removal: %v", name, me)
+		}
+	}
+	plex.Unshare("machine-1", 1001)
+	jf.DeleteUser("jf-friend")
+
+	// The re-check runs every second; wait for it by its outcome.
+	deadline := time.Now().Add(15 * time.Second)
+	for countEvents(t, ts, `event_type = 'user.media_access_revoked'`) < 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, reason := range []string{"not_shared", "removed"} {
+		if n := countEvents(t, ts, `event_type = 'user.media_access_revoked' AND data->>'reason' = $1`, reason); n != 1 {
+			t.Errorf("media_access_revoked with reason %s: got %d, want 1", reason, n)
+		}
+	}
+	for name, b := range map[string]*browser{"plex": plexFriend, "jellyfin": jellyFriend} {
+		if me := b.get("/whoami").JSON(t); me["authenticated"] != false {
+			t.Errorf("%s friend after removal: whoami = %v, want the session ended", name, me)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/authportal/authportal/providers/local"
 	"github.com/authportal/authportal/queries"
 	"github.com/authportal/authportal/throttle"
+	"github.com/authportal/authportal/workers"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -44,6 +45,7 @@ type app struct {
 	budgets  *throttle.Buckets
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
+	recheck  workers.MediaAccessRecheck
 	now      func() time.Time
 	started  atomic.Bool
 }
@@ -91,10 +93,12 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
 	}
 	a.now = now
-	a.signIn, err = signInProviders(c, commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy), logger)
+	var checkers map[string]workers.AccessChecker
+	a.signIn, checkers, err = signInProviders(c, commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy), logger)
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
+	a.recheck = workers.NewMediaAccessRecheck(db.pool, a.reader, sealer, commands.NewRecheckMediaAccessHandler(a.store), checkers, logger)
 	a.handlers = handlers{
 		register:   commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
 		login:      commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
@@ -214,6 +218,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	wg.Go(func() { a.store.Listen(consumers) })
 	wg.Go(func() { runner.Run(consumers) })
 	wg.Go(func() { a.sweepBudgets(consumers) })
+	wg.Go(func() { a.recheck.Run(consumers, c.Providers.RecheckEvery) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)

@@ -102,6 +102,21 @@ func RegisterExternalUser(userID string, id ExternalIdentity, sealedToken string
 	return ExternalSignup{Claim: IdentityClaimed{Provider: id.Provider, Subject: id.Subject, UserID: userID}, User: events}, nil
 }
 
+// MediaAccessChecked decides what a media server's word on the user's
+// access changes: a grant or a revocation, with the reason; a revocation
+// ends the user's sessions. The same word again changes nothing. Sign-ins
+// and the scheduled re-check both ask it.
+func (u User) MediaAccessChecked(provider string, access bool, reason string) []Event {
+	switch {
+	case access && !u.MediaAccess:
+		return []Event{MediaAccessGranted{UserID: u.ID, Provider: provider, Reason: reason}}
+	case !access && u.MediaAccess:
+		return []Event{MediaAccessRevoked{UserID: u.ID, Provider: provider, Reason: reason},
+			SessionsRevoked{UserID: u.ID, Epoch: u.Epoch + 1, Reason: "media_access_revoked"}}
+	}
+	return nil
+}
+
 // SignedInExternally decides what a sign-in with a linked outside identity
 // changes: the source's word on access now (granted or revoked, with the
 // reason; a revocation ends the user's sessions), a new credential to keep
@@ -117,14 +132,7 @@ func (u User) SignedInExternally(id ExternalIdentity, sealedToken string, tokenC
 	if linked, ok := u.Identities[id.Provider]; !ok || linked.Subject != id.Subject {
 		return nil, ErrIdentityNotLinked
 	}
-	var events []Event
-	switch {
-	case id.Access && !u.MediaAccess:
-		events = append(events, MediaAccessGranted{UserID: u.ID, Provider: id.Provider, Reason: id.Reason})
-	case !id.Access && u.MediaAccess:
-		events = append(events, MediaAccessRevoked{UserID: u.ID, Provider: id.Provider, Reason: id.Reason},
-			SessionsRevoked{UserID: u.ID, Epoch: u.Epoch + 1, Reason: "media_access_revoked"})
-	}
+	events := u.MediaAccessChecked(id.Provider, id.Access, id.Reason)
 	if tokenChanged && sealedToken != "" {
 		events = append(events, IdentityTokenRefreshed{UserID: u.ID, Provider: id.Provider, Token: sealedToken})
 	}
