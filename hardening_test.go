@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,35 +23,7 @@ import (
 // configuration, secrets and clock: a second node behind a load balancer.
 func secondNode(t *testing.T, ts *testServer) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := LoadConfig(func(k string) string { return ts.env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveOn(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)), ln, ts.clock.Now) }()
-	stop := sync.OnceValue(func() error { cancel(); return <-done })
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("second node: %v", err)
-		}
-	})
-	node := &testServer{URL: "http://" + ln.Addr().String(), env: ts.env, clock: ts.clock, stop: stop}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if res, err := http.Get(node.URL + "/startupz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return node
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("second node did not start")
-		}
-	}
+	return runNode(t, ts.env, ts.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 }
 
 // rawPost posts JSON with exactly the headers given (no cookie jar), safe

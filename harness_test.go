@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -68,6 +69,21 @@ func startServerOn(t *testing.T, env map[string]string, wrap func(net.Listener) 
 	for k, v := range env {
 		full[k] = v
 	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	// A fixed, step-aligned start keeps TOTP steps predictable.
+	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	return runNode(t, full, clk, logger, wrap)
+}
+
+// runNode runs one AuthPortal (the same serveOn that `serve` runs) with
+// exactly env, on a loopback port, reading the time from clk (the real
+// clock when nil), and returns once it has started. APP_BASE_URL defaults
+// to the node's own address; a second node of a cluster passes the first's.
+func runNode(t *testing.T, env map[string]string, clk *clock, logger *slog.Logger, wrap func(net.Listener) net.Listener) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +92,7 @@ func startServerOn(t *testing.T, env map[string]string, wrap func(net.Listener) 
 	if wrap != nil {
 		ln = wrap(ln)
 	}
+	full := maps.Clone(env)
 	if _, ok := full["APP_BASE_URL"]; !ok {
 		full["APP_BASE_URL"] = url
 	}
@@ -83,15 +100,13 @@ func startServerOn(t *testing.T, env map[string]string, wrap func(net.Listener) 
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	// A fixed, step-aligned start keeps TOTP steps predictable.
-	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	now := time.Now
+	if clk != nil {
+		now = clk.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	go func() { done <- serveOn(ctx, c, logger, ln, clk.Now) }()
+	go func() { done <- serveOn(ctx, c, logger, ln, now) }()
 	stop := sync.OnceValue(func() error {
 		cancel()
 		return <-done

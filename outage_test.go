@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -189,55 +188,14 @@ func durationAttr(v slog.Value) time.Duration {
 	return v.Duration()
 }
 
-// startNode is startServer on a given database and logger.
+// startNode is startServer on a given database and logger, on the real clock.
 func startNode(t *testing.T, env map[string]string, handler slog.Handler) *testServer {
 	t.Helper()
 	full := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
 	for k, v := range env {
 		full[k] = v
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	if _, ok := full["APP_BASE_URL"]; !ok {
-		full["APP_BASE_URL"] = url
-	}
-	c, err := LoadConfig(func(k string) string { return full[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveOn(ctx, c, slog.New(handler), ln, time.Now) }()
-	stop := sync.OnceValue(func() error {
-		cancel()
-		return <-done
-	})
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	ts := &testServer{URL: url, env: full, stop: stop}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		res, err := http.Get(url + "/startupz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return ts
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node did not start: %v", err)
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("node stopped: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return runNode(t, full, nil, slog.New(handler), nil)
 }
 
 // nodeEnv is the environment every node of one deployment shares.
