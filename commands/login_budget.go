@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/throttle"
 )
 
@@ -118,4 +119,23 @@ func (h LoginHandler) refund(ctx context.Context, budgets []budget) {
 	for _, b := range budgets {
 		h.budgets.Refund(ctx, b.scope, b.id, b.limit)
 	}
+}
+
+// reserveCodeAttempt takes a token from the second-factor budget of the
+// user a session belongs to, before any code of theirs is checked, and
+// returns the session; a right code gives the token back. A spent budget is
+// a *RateLimitedError.
+func reserveCodeAttempt(ctx context.Context, store Store, budgets Budgets, sessionID string, now time.Time) (domain.Session, error) {
+	s, _, err := loadSession(ctx, store, sessionID)
+	if err != nil {
+		return domain.Session{}, err
+	}
+	d, err := budgets.Take(ctx, scopeMFAAccount, s.UserID, MFAAccountLimit, now)
+	if err != nil {
+		return domain.Session{}, err
+	}
+	if !d.Allowed {
+		return domain.Session{}, &RateLimitedError{RetryAfter: d.RetryAfter}
+	}
+	return s, nil
 }

@@ -51,16 +51,9 @@ func NewAnswerMFAChallengeHandler(store Store, sealer *Sealer, budgets Budgets, 
 // same code both decide on the same stream version; the second append
 // conflicts, re-decides, and finds the step used.
 func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChallenge) (AnswerMFAChallengeResult, error) {
-	pending, _, err := loadSession(ctx, h.store, cmd.SessionID)
+	pending, err := reserveCodeAttempt(ctx, h.store, h.budgets, cmd.SessionID, h.now())
 	if err != nil {
 		return AnswerMFAChallengeResult{}, fmt.Errorf("answer mfa challenge: %w", err)
-	}
-	d, err := h.budgets.Take(ctx, scopeMFAAccount, pending.UserID, MFAAccountLimit, h.now())
-	if err != nil {
-		return AnswerMFAChallengeResult{}, fmt.Errorf("answer mfa challenge: %w", err)
-	}
-	if !d.Allowed {
-		return AnswerMFAChallengeResult{}, &RateLimitedError{RetryAfter: d.RetryAfter}
 	}
 	newSessionID := h.newID()
 	out, err := retry(ctx, "answer mfa challenge", func() (AnswerMFAChallengeResult, error) {

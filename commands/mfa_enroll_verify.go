@@ -49,16 +49,9 @@ func NewVerifyTOTPEnrollmentHandler(store Store, sealer *Sealer, budgets Budgets
 // holds a stolen session could otherwise guess codes for a half-finished
 // enrollment from many addresses, and win the recovery codes.
 func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPEnrollment) (VerifyTOTPEnrollmentResult, error) {
-	s, _, err := loadSession(ctx, h.store, cmd.SessionID)
+	s, err := reserveCodeAttempt(ctx, h.store, h.budgets, cmd.SessionID, h.now())
 	if err != nil {
 		return VerifyTOTPEnrollmentResult{}, fmt.Errorf("verify totp enrollment: %w", err)
-	}
-	d, err := h.budgets.Take(ctx, scopeMFAAccount, s.UserID, MFAAccountLimit, h.now())
-	if err != nil {
-		return VerifyTOTPEnrollmentResult{}, fmt.Errorf("verify totp enrollment: %w", err)
-	}
-	if !d.Allowed {
-		return VerifyTOTPEnrollmentResult{}, &RateLimitedError{RetryAfter: d.RetryAfter}
 	}
 	newSessionID := h.newID()
 	out, err := retry(ctx, "verify totp enrollment", func() (VerifyTOTPEnrollmentResult, error) {
