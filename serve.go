@@ -207,7 +207,8 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	}, apihttp.Deps{
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
-		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Health: a, Logger: logger, Now: now,
+		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
+		RevokeAll: commands.NewRevokeSessionsHandler(a.store), Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err

@@ -10,7 +10,10 @@ import (
 // Logout ends a session.
 type Logout struct {
 	SessionID string
-	Meta      domain.Metadata
+	// OwnerID, when set, is the user who asks: the session must be theirs
+	// (the account page ending one of their devices).
+	OwnerID string
+	Meta    domain.Metadata
 }
 
 // LogoutHandler handles Logout.
@@ -34,6 +37,11 @@ func (h LogoutHandler) Handle(ctx context.Context, cmd Logout) (Result, error) {
 			return Result{}, err
 		}
 		events := s.End("logout")
+		if cmd.OwnerID != "" {
+			if events, err = s.EndBy(cmd.OwnerID, "revoked_by_user"); err != nil {
+				return Result{}, err
+			}
+		}
 		if len(events) == 0 {
 			return Result{}, nil
 		}

@@ -53,6 +53,15 @@ func (s Session) End(reason string) []Event {
 	return []Event{SessionEnded{SessionID: s.ID, UserID: s.UserID, Reason: reason, ExpiresAt: s.ExpiresAt}}
 }
 
+// EndBy closes the session for its own user (the account page's "sign
+// out" of one device). Someone else's session is, to them, no session.
+func (s Session) EndBy(userID, reason string) ([]Event, error) {
+	if s.ID == "" || s.UserID != userID {
+		return nil, ErrSessionNotFound
+	}
+	return s.End(reason), nil
+}
+
 // CompleteMFA replaces a pending session by a full one after the second
 // factor passed: the pending session ends and a new one, with a new id,
 // starts, so that nothing issued before MFA carries over.

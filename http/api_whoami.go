@@ -6,6 +6,7 @@ import (
 )
 
 type whoamiSession struct {
+	ID        string    `json:"id" doc:"This session's id, as the account page lists it"`
 	Kind      string    `json:"kind"`
 	MFA       bool      `json:"mfa" doc:"A second factor was passed in this session"`
 	IssuedAt  time.Time `json:"issuedAt"`
@@ -35,7 +36,7 @@ func (s *Server) whoami(ctx context.Context, _ *struct{}) (*whoamiOutput, error)
 	b := &out.Body
 	b.Authenticated, b.UserID, b.Username, b.Email, b.Provider = true, p.UserID, p.User.Username, p.User.Email, p.User.Provider
 	b.Authorized, b.Admin, b.MFAEnabled = p.Authorized(), p.User.Admin, p.User.MFAEnabled
-	b.Session = &whoamiSession{Kind: string(p.Kind), MFA: p.MFA, IssuedAt: p.IssuedAt.In(s.config.Location), ExpiresAt: p.ExpiresAt.In(s.config.Location)}
+	b.Session = &whoamiSession{ID: p.SessionID, Kind: string(p.Kind), MFA: p.MFA, IssuedAt: p.IssuedAt.In(s.config.Location), ExpiresAt: p.ExpiresAt.In(s.config.Location)}
 	return out, nil
 }
 

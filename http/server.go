@@ -41,7 +41,9 @@ type Deps struct {
 	Reader     headReader
 	Access     accessModel
 	Budgets    Budgets
-	Providers  Providers // outside sign-in; zero: local accounts only
+	Providers  Providers       // outside sign-in; zero: local accounts only
+	Sessions   sessionLister   // the account page; nil: no account page
+	RevokeAll  sessionsRevoker // "sign out everywhere"
 	Health     Health
 	Logger     *slog.Logger
 	Now        func() time.Time

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The account page lists the devices signed in as the user; each can be
+// signed out from it, or all at once; nobody else's can.
+func TestAccountPageSignsDevicesOut(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "otto", "correct horse battery", false)
+	ts.addUser(t, "eve", "correct horse battery", false)
+	laptop, phone, tablet := ts.browser(t), ts.browser(t), ts.browser(t)
+	for _, b := range []*browser{laptop, phone, tablet} {
+		b.login("otto", "correct horse battery", http.StatusOK)
+	}
+	phone.header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Version/18.0 Mobile Safari/604.1")
+	eve := ts.browser(t)
+	eve.login("eve", "correct horse battery", http.StatusOK)
+
+	page := laptop.get("/account")
+	if page.Status != http.StatusOK || strings.Count(string(page.Body), "data-session=") != 3 || !strings.Contains(string(page.Body), "this browser") {
+		t.Fatalf("account page: %d, want 3 devices with this one marked:\n%s", page.Status, page.Body)
+	}
+	phoneSession := sessionIDOf(t, phone)
+	if res := laptop.post("/account/sessions/"+phoneSession+"/revoke", nil); res.Status != http.StatusSeeOther {
+		t.Fatalf("sign out the phone: %d %s", res.Status, res.Body)
+	}
+	if me := phone.get("/whoami").JSON(t); me["authenticated"] != false {
+		t.Errorf("the phone after being signed out from the laptop: %v", me)
+	}
+	if me := laptop.get("/whoami").JSON(t); me["authenticated"] != true {
+		t.Errorf("the laptop after signing the phone out: %v", me)
+	}
+	// Eve cannot sign otto's devices out, nor learn whether an id is one.
+	if res := eve.post("/account/sessions/"+sessionIDOf(t, tablet)+"/revoke", nil); res.Status == http.StatusSeeOther {
+		t.Errorf("eve signing out otto's tablet: %d, want refused", res.Status)
+	}
+	if me := tablet.get("/whoami").JSON(t); me["authenticated"] != true {
+		t.Error("eve signed out otto's tablet")
+	}
+	if res := laptop.post("/account/sessions/revoke-all", nil); res.Status != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere: %d", res.Status)
+	}
+	for name, b := range map[string]*browser{"laptop": laptop, "tablet": tablet} {
+		if me := b.get("/whoami").JSON(t); me["authenticated"] != false {
+			t.Errorf("%s after signing out everywhere: %v", name, me)
+		}
+	}
+	if me := eve.get("/whoami").JSON(t); me["authenticated"] != true {
+		t.Error("otto signing out everywhere signed eve out")
+	}
+}
+
+// sessionIDOf reads the session id a browser's cookie carries.
+func sessionIDOf(t *testing.T, b *browser) string {
+	t.Helper()
+	me := b.get("/whoami").JSON(t)
+	session, _ := me["session"].(map[string]any)
+	id, _ := session["id"].(string)
+	if id == "" {
+		t.Fatalf("whoami has no session id: %v", me)
+	}
+	return id
+}
