@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -65,4 +66,42 @@ func sessionIDOf(t *testing.T, b *browser) string {
 		t.Fatalf("whoami has no session id: %v", me)
 	}
 	return id
+}
+
+// A local user changes their password on the account page: the current one
+// is asked for, the other devices are signed out, this one goes on.
+func TestChangingYourPasswordSignsOutTheOtherDevices(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "pia", "correct horse battery", false)
+	laptop, phone := ts.browser(t), ts.browser(t)
+	laptop.login("pia", "correct horse battery", http.StatusOK)
+	phone.login("pia", "correct horse battery", http.StatusOK)
+
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		words  string
+	}{
+		{"wrong current password", url.Values{"current": {"nope"}, "new": {"a new passphrase"}, "confirm": {"a new passphrase"}}, http.StatusUnauthorized, "current password is not right"},
+		{"confirmation differs", url.Values{"current": {"correct horse battery"}, "new": {"a new passphrase"}, "confirm": {"another"}}, http.StatusUnprocessableEntity, "differ"},
+		{"too short", url.Values{"current": {"correct horse battery"}, "new": {"short"}, "confirm": {"short"}}, http.StatusUnprocessableEntity, "at least 8 characters"},
+	} {
+		res := laptop.postForm("/account/password", tc.form)
+		if res.Status != tc.status || !strings.Contains(string(res.Body), tc.words) || strings.Contains(string(res.Body), "a new passphrase") {
+			t.Errorf("%s: %d, want %d saying %q (and never echoing a password)", tc.name, res.Status, tc.status, tc.words)
+		}
+	}
+	if res := laptop.postForm("/account/password", url.Values{"current": {"correct horse battery"}, "new": {"a new passphrase"}, "confirm": {"a new passphrase"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("change: %d %s", res.Status, res.Body)
+	}
+	if me := laptop.get("/whoami").JSON(t); me["authenticated"] != true {
+		t.Errorf("the browser that changed the password: %v, want still signed in", me)
+	}
+	if me := phone.get("/whoami").JSON(t); me["authenticated"] != false {
+		t.Errorf("another device after the change: %v, want signed out", me)
+	}
+	ts.browser(t).login("pia", "correct horse battery", http.StatusUnauthorized)
+	ts.browser(t).login("pia", "a new passphrase", http.StatusOK)
 }

@@ -51,13 +51,14 @@ type app struct {
 }
 
 type handlers struct {
-	register   commands.RegisterUserHandler
-	login      commands.LoginHandler
-	logout     commands.LogoutHandler
-	startTOTP  commands.StartTOTPEnrollmentHandler
-	verifyTOTP commands.VerifyTOTPEnrollmentHandler
-	answerMFA  commands.AnswerMFAChallengeHandler
-	setAdmin   commands.SetAdminHandler
+	register          commands.RegisterUserHandler
+	login             commands.LoginHandler
+	logout            commands.LogoutHandler
+	startTOTP         commands.StartTOTPEnrollmentHandler
+	verifyTOTP        commands.VerifyTOTPEnrollmentHandler
+	answerMFA         commands.AnswerMFAChallengeHandler
+	changeOwnPassword commands.ChangeOwnPasswordHandler
+	setAdmin          commands.SetAdminHandler
 }
 
 func newID() string { return rand.Text() }
@@ -100,13 +101,14 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	}
 	a.recheck = workers.NewMediaAccessRecheck(db.pool, a.reader, sealer, commands.NewRecheckMediaAccessHandler(a.store), checkers, logger)
 	a.handlers = handlers{
-		register:   commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
-		login:      commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
-		logout:     commands.NewLogoutHandler(a.store),
-		startTOTP:  commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
-		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, budgets, newID, now, policy),
-		answerMFA:  commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
-		setAdmin:   commands.NewSetAdminHandler(a.store),
+		register:          commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
+		login:             commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
+		logout:            commands.NewLogoutHandler(a.store),
+		startTOTP:         commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
+		verifyTOTP:        commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, budgets, newID, now, policy),
+		answerMFA:         commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
+		changeOwnPassword: commands.NewChangeOwnPasswordHandler(a.store, hasher, sealer, budgets, newID, now, policy),
+		setAdmin:          commands.NewSetAdminHandler(a.store),
 	}
 	return a, nil
 }
@@ -208,7 +210,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
-		RevokeAll: commands.NewRevokeSessionsHandler(a.store), Health: a, Logger: logger, Now: now,
+		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err

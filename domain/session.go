@@ -93,6 +93,16 @@ func (s Session) OwesChallenge() error {
 	return nil
 }
 
+// Reissue ends the session and starts its successor under a new id at the
+// user's current epoch, after the user proved their password again (a
+// password change): the successor keeps whether MFA was passed and counts
+// as freshly authenticated.
+func (s Session) Reissue(u User, newID string, p SessionPolicy, now time.Time) (ended []Event, started SessionStarted) {
+	ended, started = s.Rotate(u, newID, p, now)
+	started.MFA, started.AuthTime = s.MFA, now
+	return ended, started
+}
+
 // StepUpAge is how long after proving the password a full session may
 // still set up or replace an authenticator without proving it again: a
 // stolen session cookie alone must not register the thief's authenticator.

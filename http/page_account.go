@@ -2,10 +2,12 @@ package http
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/projections"
 	"github.com/authportal/authportal/queries"
 )
@@ -21,12 +23,20 @@ type sessionsRevoker interface {
 	Handle(ctx context.Context, cmd commands.RevokeSessions) (commands.Result, error)
 }
 
+// passwordChanger changes a signed-in user's own password
+// (commands.ChangeOwnPasswordHandler).
+type passwordChanger interface {
+	Handle(ctx context.Context, cmd commands.ChangeOwnPassword) (commands.ChangeOwnPasswordResult, error)
+}
+
 // accountPage is the signed-in user's own page: the devices signed in as
-// them, each of which they can sign out, or all at once.
+// them, each of which they can sign out, or all at once, and their password.
 type accountPage struct {
 	pageData
-	Sessions []accountSession
-	Notice   string
+	Sessions      []accountSession
+	Notice        string
+	LocalPassword bool   // a local account: the password can be changed here
+	PasswordError string // why the last change did not go through
 }
 
 type accountSession struct {
@@ -35,6 +45,14 @@ type accountSession struct {
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
+	notice := map[string]string{"revoked": "That device is signed out.",
+		"password": "Your password is changed. Every other device is signed out."}[r.URL.Query().Get("done")]
+	s.renderAccount(w, r, http.StatusOK, notice, "")
+}
+
+// renderAccount shows the account page with a notice, or with why a
+// password change did not go through.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, notice, passwordError string) {
 	p := principal(r.Context())
 	if p == nil {
 		http.Redirect(w, r, "/?next=/account", http.StatusSeeOther)
@@ -56,18 +74,61 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, m.Detail, m.Status)
 		return
 	}
-	d := accountPage{pageData: s.pageData(r, "Your account")}
+	d := accountPage{pageData: s.pageData(r, "Your account"), Notice: notice, PasswordError: passwordError,
+		LocalPassword: p.User.Provider == "local" && s.deps.ChangePassword != nil}
 	for _, us := range list {
 		d.Sessions = append(d.Sessions, accountSession{
 			ID: us.ID, Provider: providerLabel(us.Provider), Device: deviceLabel(us.UserAgent), Address: us.ClientIP,
 			Started: us.StartedAt.In(s.config.Location).Format("2 Jan 2006 15:04"), Current: us.ID == p.SessionID,
 		})
 	}
-	switch r.URL.Query().Get("done") {
-	case "revoked":
-		d.Notice = "That device is signed out."
+	s.renderStatus(w, r, status, "account.html", d)
+}
+
+// changePassword changes the signed-in user's own password; this browser
+// goes on in a new session, every other one is signed out.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if p == nil || s.deps.ChangePassword == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
 	}
-	s.render(w, r, "account.html", d)
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderAccount(w, r, http.StatusBadRequest, "", "That form could not be read. Try again.")
+		return
+	}
+	current, next := r.PostForm.Get("current"), r.PostForm.Get("new")
+	if next != r.PostForm.Get("confirm") {
+		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "The new password and its confirmation differ.")
+		return
+	}
+	ctx := r.Context()
+	res, err := s.deps.ChangePassword.Handle(ctx, commands.ChangeOwnPassword{SessionID: p.SessionID, Current: current, New: next, Meta: eventMeta(ctx)})
+	var cookies []http.Cookie
+	if err == nil {
+		cookies, err = s.sessionCookies(res.Session, res.Position)
+	}
+	if err != nil {
+		var limited *commands.RateLimitedError
+		var invalid *domain.InvalidInputError
+		switch {
+		case errors.As(err, &limited):
+			m, _ := tooManyAttempts(limited.RetryAfter)
+			s.renderAccount(w, r, http.StatusTooManyRequests, "", m.Detail)
+		case errors.Is(err, commands.ErrInvalidCredentials):
+			s.renderAccount(w, r, http.StatusUnauthorized, "", "Your current password is not right.")
+		case errors.As(err, &invalid):
+			s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "The new password must be "+invalid.Reason+".")
+		default:
+			writeErrorModel(w, r, problemFor(ctx, s.deps.Logger, err))
+		}
+		return
+	}
+	for _, c := range cookies {
+		http.SetCookie(w, &c)
+	}
+	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
 }
 
 // revokeSession signs one of the user's own devices out.

@@ -112,6 +112,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /account", s.accountPage)
 	mux.HandleFunc("POST /account/sessions/revoke-all", s.revokeAllSessions)
+	mux.HandleFunc("POST /account/password", s.changePassword)
 	mux.HandleFunc("POST /account/sessions/{id}/revoke", s.revokeSession)
 	mux.HandleFunc("GET /auth/forward", s.authForwardPage)
 	mux.HandleFunc("POST /auth/forward", s.authForwardPost)

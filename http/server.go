@@ -33,20 +33,21 @@ type Config struct {
 
 // Deps are the handlers and readers the web layer calls.
 type Deps struct {
-	Login      loginer
-	Logout     logouter
-	StartTOTP  totpStarter
-	VerifyTOTP totpVerifier
-	AnswerMFA  challengeAnswerer
-	Reader     headReader
-	Access     accessModel
-	Budgets    Budgets
-	Providers  Providers       // outside sign-in; zero: local accounts only
-	Sessions   sessionLister   // the account page; nil: no account page
-	RevokeAll  sessionsRevoker // "sign out everywhere"
-	Health     Health
-	Logger     *slog.Logger
-	Now        func() time.Time
+	Login          loginer
+	Logout         logouter
+	StartTOTP      totpStarter
+	VerifyTOTP     totpVerifier
+	AnswerMFA      challengeAnswerer
+	Reader         headReader
+	Access         accessModel
+	Budgets        Budgets
+	Providers      Providers       // outside sign-in; zero: local accounts only
+	Sessions       sessionLister   // the account page; nil: no account page
+	RevokeAll      sessionsRevoker // "sign out everywhere"
+	ChangePassword passwordChanger // the account page's password form
+	Health         Health
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Health answers the probes.
