@@ -60,6 +60,10 @@ func TestJellyfinSignInThroughTheForwardPage(t *testing.T) {
 		t.Errorf("after Jellyfin sign-in, whoami = %v; want a jellyfin user with access, not the local admin", me)
 	}
 
+	if acct := b.get("/account"); !strings.Contains(string(acct.Body), "<strong>Jellyfin</strong>") || strings.Contains(string(acct.Body), "change-password") {
+		t.Errorf("account page of a Jellyfin user: want the Jellyfin account listed and no password form:\n%s", acct.Body)
+	}
+
 	jf.Down()
 	down := ts.browser(t).postForm("/auth/forward?jellyfin=1", url.Values{"username": {"admin"}, "password": {"jelly pass"}})
 	if down.Status != http.StatusServiceUnavailable || !strings.Contains(string(down.Body), "not answering") {

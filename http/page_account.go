@@ -15,6 +15,7 @@ import (
 // sessionLister lists a user's signed-in devices (queries.Reader).
 type sessionLister interface {
 	UserSessions(ctx context.Context, userID string, now time.Time) ([]queries.UserSession, error)
+	UserIdentities(ctx context.Context, userID string) ([]queries.LinkedIdentity, error)
 	WaitFor(ctx context.Context, projection string, position int64, timeout time.Duration) error
 }
 
@@ -34,10 +35,13 @@ type passwordChanger interface {
 type accountPage struct {
 	pageData
 	Sessions      []accountSession
+	Identities    []accountIdentity
 	Notice        string
 	LocalPassword bool   // a local account: the password can be changed here
 	PasswordError string // why the last change did not go through
 }
+
+type accountIdentity struct{ Provider, Username string }
 
 type accountSession struct {
 	ID, Provider, Device, Address, Started string
@@ -63,10 +67,13 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	ctx := r.Context()
-	// The list is a read model: let it reach this session's own start first,
-	// so the device in hand is on it. Late is shown as it is.
-	if err := s.deps.Sessions.WaitFor(ctx, projections.SessionsName, p.Position, freshnessWait); err != nil {
-		s.deps.Logger.DebugContext(ctx, "account page: sessions list behind", "err", err)
+	// The lists are read models: let them reach this session's own start
+	// first, so the device in hand and the account it came with are on
+	// them. Late is shown as it is.
+	for _, name := range []string{projections.SessionsName, projections.IdentitiesName} {
+		if err := s.deps.Sessions.WaitFor(ctx, name, p.Position, freshnessWait); err != nil {
+			s.deps.Logger.DebugContext(ctx, "account page: read model behind", "projection", name, "err", err)
+		}
 	}
 	list, err := s.deps.Sessions.UserSessions(ctx, p.UserID, s.deps.Now())
 	if err != nil {
@@ -76,6 +83,15 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	}
 	d := accountPage{pageData: s.pageData(r, "Your account"), Notice: notice, PasswordError: passwordError,
 		LocalPassword: p.User.Provider == "local" && s.deps.ChangePassword != nil}
+	identities, err := s.deps.Sessions.UserIdentities(ctx, p.UserID)
+	if err != nil {
+		m := problemFor(ctx, s.deps.Logger, err)
+		http.Error(w, m.Detail, m.Status)
+		return
+	}
+	for _, li := range identities {
+		d.Identities = append(d.Identities, accountIdentity{Provider: providerLabel(li.Provider), Username: li.Username})
+	}
 	for _, us := range list {
 		d.Sessions = append(d.Sessions, accountSession{
 			ID: us.ID, Provider: providerLabel(us.Provider), Device: deviceLabel(us.UserAgent), Address: us.ClientIP,

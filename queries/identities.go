@@ -11,7 +11,8 @@ type LinkedIdentity struct {
 	Provider string
 	Subject  string
 	UserID   string
-	Token    string // sealed with DATA_KEY; "" when none was kept
+	Username string // as the provider shows it (UserIdentities only)
+	Token    string // sealed with DATA_KEY; "" when none was kept (LinkedIdentities only)
 }
 
 // LinkedIdentities lists the linked accounts of the given providers.
@@ -31,6 +32,28 @@ func (r *Reader) LinkedIdentities(ctx context.Context, providers []string) ([]Li
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("queries: linked identities: %w", err)
+	}
+	return out, nil
+}
+
+// UserIdentities lists the outside accounts linked to one user, without
+// their credentials.
+func (r *Reader) UserIdentities(ctx context.Context, userID string) ([]LinkedIdentity, error) {
+	rows, err := r.pool.Query(ctx, `SELECT provider, subject, user_id, username FROM identities WHERE user_id = $1 ORDER BY provider`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("queries: identities of %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []LinkedIdentity
+	for rows.Next() {
+		var li LinkedIdentity
+		if err := rows.Scan(&li.Provider, &li.Subject, &li.UserID, &li.Username); err != nil {
+			return nil, fmt.Errorf("queries: identities of %s: %w", userID, err)
+		}
+		out = append(out, li)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queries: identities of %s: %w", userID, err)
 	}
 	return out, nil
 }
