@@ -203,3 +203,43 @@ test('sign-in with Jellyfin and Plex through the login page\'s popups', { timeou
     assert.deepEqual(foreign, [], 'requests of the login page to hosts other than the portal');
   });
 });
+
+// Known bug, left for the owner of http/static/login_providers.js: the
+// login page stops asking /auth/poll 3 s after it sees popup.closed, and
+// popup.closed turns true as soon as the popup reaches plex.tv (the
+// portal's Cross-Origin-Opener-Policy: same-origin cuts the popup off from
+// its opener). A user who takes longer than that on plex.tv ends up
+// signed in inside the popup while the login page never moves on. Remove
+// the todo once the page polls for as long as the PIN lives.
+test('a Plex user who takes a while to approve still lands on /home in the login page', {
+  timeout: 90_000,
+  todo: 'login_providers.js stops polling once COOP makes popup.closed true',
+}, async () => {
+  assert.equal(missingEnv, '', missingEnv);
+  await page.goto(url('/'));
+  if (new URL(page.url()).pathname !== '/') {
+    await page.click('#logout');
+    await expectPath(page, '/');
+  }
+  // Approving on plex.tv takes a person some seconds: hold the approval
+  // back until the login page has asked /auth/poll six times (9 s at its
+  // 1.5 s interval).
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  let polls = 0;
+  const countPolls = (req) => { if (req.url() === url('/auth/poll')) polls++; };
+  page.on('request', countPolls);
+  await context.route(`${plexOrigin}/auth/claim`, async (route) => { await released; await route.continue(); });
+  try {
+    await openPopup('plex');
+    for (let waited = 0; polls < 6 && waited < 15_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+    assert.ok(polls >= 6, `the login page stopped asking /auth/poll after ${polls} polls`);
+    release();
+    await expectPath(page, '/home');
+  } finally {
+    release();
+    page.off('request', countPolls);
+    await context.unroute(`${plexOrigin}/auth/claim`);
+  }
+  assert.equal((await whoami(page)).provider, 'plex');
+});
