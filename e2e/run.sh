@@ -134,6 +134,10 @@ cleanup() {
 		kill -TERM "$fakes_pid" 2>/dev/null || true
 		wait "$fakes_pid" 2>/dev/null || true
 	fi
+	if [[ -s $tmp/fakes.log ]]; then
+		mkdir -p "$e2e_dir/artifacts"
+		cp "$tmp/fakes.log" "$e2e_dir/artifacts/fakes.log"
+	fi
 	if [[ -s $server_log ]]; then
 		mkdir -p "$e2e_dir/artifacts"
 		cp "$server_log" "$e2e_dir/artifacts/server.log"
