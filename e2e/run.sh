@@ -5,6 +5,9 @@
 # (the embedded PostgreSQL, no DATABASE_URL), creates a user with the CLI,
 # drives Debian's Chromium through the pages with Playwright (node --test),
 # then stops the server and checks that its PostgreSQL went with it.
+# Beside it runs e2e/fakes: a fake Jellyfin and a fake plex.tv on loopback
+# ports, seeded with the accounts below; the server signs in with Jellyfin,
+# Plex and local accounts against them.
 # Installs Chromium (and the PostgreSQL server binaries) with apt-get when
 # they are missing and this runs as root. Exit status: the tests'.
 set -euo pipefail
@@ -14,6 +17,10 @@ repo=$(cd "$e2e_dir/.." && pwd)
 chromium=/usr/bin/chromium
 e2e_user=e2e
 e2e_password='correct horse battery'
+jellyfin_user=jellyfan
+jellyfin_password='jelly beans on toast'
+plex_friend=plexfriend
+fakes_timeout=20   # seconds for e2e/fakes to say where it listens
 startup_timeout=60 # seconds for GET /startupz to answer 200
 stop_timeout=30    # seconds for the server to exit after SIGTERM
 
@@ -75,6 +82,7 @@ data_dir=$tmp/data
 mkdir -m 0711 "$data_dir"
 server_log=$tmp/server.log
 server_pid=
+fakes_pid=
 
 # postgres_pids lists the processes running inside DATA_DIR: every
 # PostgreSQL process (postmaster and backends) has its data directory
@@ -122,6 +130,14 @@ cleanup() {
 		kill -KILL $pids 2>/dev/null || true
 		ok=0
 	fi
+	if [[ -n $fakes_pid ]] && kill -0 "$fakes_pid" 2>/dev/null; then
+		kill -TERM "$fakes_pid" 2>/dev/null || true
+		wait "$fakes_pid" 2>/dev/null || true
+	fi
+	if [[ -s $tmp/fakes.log ]]; then
+		mkdir -p "$e2e_dir/artifacts"
+		cp "$tmp/fakes.log" "$e2e_dir/artifacts/fakes.log"
+	fi
 	if [[ -s $server_log ]]; then
 		mkdir -p "$e2e_dir/artifacts"
 		cp "$server_log" "$e2e_dir/artifacts/server.log"
@@ -142,7 +158,33 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "go build"
-(cd "$repo" && go build -o "$tmp/authportal" .)
+(cd "$repo" && go build -o "$tmp/authportal" . && go build -o "$tmp/fakes" ./e2e/fakes)
+
+# --- fake Jellyfin and plex.tv -------------------------------------------
+
+fakes_out=$tmp/fakes.out
+"$tmp/fakes" -jellyfin-user "$jellyfin_user" -jellyfin-password "$jellyfin_password" -plex-friend "$plex_friend" \
+	>"$fakes_out" 2>"$tmp/fakes.log" </dev/null &
+fakes_pid=$!
+declare -A fake=()
+deadline=$((SECONDS + fakes_timeout))
+while ((${#fake[@]} < 4)); do
+	kill -0 "$fakes_pid" 2>/dev/null || {
+		cat "$tmp/fakes.log" >&2
+		fakes_pid=
+		die "e2e/fakes exited during start-up"
+	}
+	((SECONDS < deadline)) || die "e2e/fakes did not say where it listens within ${fakes_timeout}s"
+	sleep 0.1
+	fake=()
+	while IFS='=' read -r name value; do
+		[[ -n $name && -n $value ]] && fake[$name]=$value
+	done <"$fakes_out"
+done
+for name in JELLYFIN_URL JELLYFIN_API_KEY PLEX_URL PLEX_SERVER_MACHINE_ID; do
+	[[ -n ${fake[$name]:-} ]] || die "e2e/fakes did not print $name"
+done
+say "fake Jellyfin on ${fake[JELLYFIN_URL]}, fake plex.tv on ${fake[PLEX_URL]}"
 
 port=$(node -e '
 	const s = require("node:net").createServer();
@@ -151,7 +193,10 @@ base_url=http://127.0.0.1:$port
 
 # A clean environment: nothing of the caller's configuration (DATABASE_URL,
 # MFA_ENFORCE, …) leaks into the server under test.
-server_env=(env -i "PATH=$PATH" "HOME=${HOME:-/root}" "DATA_DIR=$data_dir")
+server_env=(env -i "PATH=$PATH" "HOME=${HOME:-/root}" "DATA_DIR=$data_dir"
+	MEDIA_SERVER=jellyfin LOGIN_PROVIDERS=jellyfin,plex,local
+	"JELLYFIN_SERVER_URL=${fake[JELLYFIN_URL]}" "JELLYFIN_API_KEY=${fake[JELLYFIN_API_KEY]}"
+	"PLEX_API_URL=${fake[PLEX_URL]}" "PLEX_APP_URL=${fake[PLEX_URL]}" "PLEX_SERVER_MACHINE_ID=${fake[PLEX_SERVER_MACHINE_ID]}")
 say "starting the server on $base_url (DATA_DIR=$data_dir)"
 "${server_env[@]}" "LISTEN_ADDR=127.0.0.1:$port" "APP_BASE_URL=$base_url" \
 	"$tmp/authportal" serve >"$server_log" 2>&1 </dev/null &
@@ -181,7 +226,8 @@ printf '%s\n' "$e2e_password" |
 say "node --test"
 set +e
 (cd "$repo" && E2E_BASE_URL=$base_url E2E_USERNAME=$e2e_user E2E_PASSWORD=$e2e_password \
-	E2E_CHROMIUM=$chromium node --test e2e/)
+	E2E_JELLYFIN_USERNAME=$jellyfin_user E2E_JELLYFIN_PASSWORD=$jellyfin_password E2E_PLEX_USERNAME=$plex_friend \
+	E2E_PLEX_URL=${fake[PLEX_URL]} E2E_CHROMIUM=$chromium node --test e2e/)
 test_status=$?
 set -e
 exit "$test_status"

@@ -74,7 +74,19 @@ func NewEmby(t testing.TB) *Server { return newServer(t, "emby") }
 
 func newServer(t testing.TB, flavor string) *Server {
 	t.Helper()
-	s := &Server{
+	s, stop := Start(flavor)
+	t.Cleanup(stop)
+	return s
+}
+
+// Start starts a fake server of flavor ("jellyfin" or "emby") outside a
+// test, for a program that serves it (the browser tests' fakes). stop frees
+// blocked handlers and closes the server; calling it again does nothing.
+func Start(flavor string) (s *Server, stop func()) {
+	if flavor != "jellyfin" && flavor != "emby" {
+		panic("mbtest: unknown flavor " + flavor)
+	}
+	s = &Server{
 		Flavor:  flavor,
 		users:   map[string]*User{},
 		tokens:  map[string]token{},
@@ -82,10 +94,13 @@ func newServer(t testing.TB, flavor string) *Server {
 		release: make(chan struct{}),
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Server.Close)
-	// Registered after Close, so it runs first and frees blocked handlers.
-	t.Cleanup(func() { close(s.release) })
-	return s
+	var once sync.Once
+	return s, func() {
+		once.Do(func() {
+			close(s.release) // first, so that Close need not wait for blocked handlers
+			s.Server.Close()
+		})
+	}
 }
 
 // AddUser seeds a user and returns it with its id.

@@ -150,3 +150,36 @@ func TestJellyfinLockoutAndLegacy(t *testing.T) {
 		t.Errorf("legacy on, X-Emby-Authorization: status %d, want 200", resp.StatusCode)
 	}
 }
+
+// Start serves outside a test; stop frees a blocked handler and closes the
+// server, and a second stop does nothing.
+func TestStartServesUntilStopped(t *testing.T) {
+	s, stop := mbtest.Start("jellyfin")
+	defer stop()
+	s.AddUser(mbtest.User{Name: "ann", Password: "pw"})
+	resp, _ := send(t, http.MethodPost, s.URL+"/Users/AuthenticateByName",
+		map[string]string{"Authorization": clientHeader, "Content-Type": "application/json"}, `{"Username":"ann","Pw":"pw"}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in on a started server: %d, want 200", resp.StatusCode)
+	}
+
+	s.Slow()
+	arrived := make(chan struct{})
+	s.BeforeServe(func(mbtest.Request) { close(arrived) })
+	blocked := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(s.URL + "/System/Info/Public")
+		if err == nil {
+			resp.Body.Close()
+		}
+		blocked <- err
+	}()
+	<-arrived // the request is in its handler, about to block
+	stop()
+	<-blocked // stop returned, so it did not wait for the blocked handler forever
+	stop()
+	if resp, err := http.Get(s.URL + "/System/Info/Public"); err == nil {
+		resp.Body.Close()
+		t.Fatal("the server still answers after stop")
+	}
+}

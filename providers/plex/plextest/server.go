@@ -97,7 +97,16 @@ const FirstPINID int64 = 1<<53 + 1
 // plex.Config.APIURL (and AppURL, for the optional auth page) at its URL.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{
+	s, stop := Start()
+	t.Cleanup(stop)
+	return s
+}
+
+// Start starts a fake plex.tv outside a test, for a program that serves it
+// (the browser tests' fakes). stop frees hanging handlers and closes the
+// server; calling it again does nothing.
+func Start() (s *Server, stop func()) {
+	s = &Server{
 		accounts: map[string]*Account{},
 		shares:   map[string]map[int64]bool{},
 		pins:     map[int64]*pin{},
@@ -112,11 +121,13 @@ func NewServer(t testing.TB) *Server {
 	mux.HandleFunc("GET /auth", s.authPage)
 	mux.HandleFunc("POST /auth/claim", s.authClaim)
 	s.Server = httptest.NewServer(s.wrap(mux))
-	t.Cleanup(func() {
-		close(s.release) // let hanging handlers return, or Close would wait for them
-		s.Server.Close()
-	})
-	return s
+	var once sync.Once
+	return s, func() {
+		once.Do(func() {
+			close(s.release) // let hanging handlers return, or Close would wait for them
+			s.Server.Close()
+		})
+	}
 }
 
 // AddAccount seeds an account; its Token signs it in.

@@ -103,3 +103,21 @@ func between(s, start, end string) string {
 	v, _, _ := strings.Cut(after, end)
 	return v
 }
+
+// Start serves outside a test; stop closes the server, and a second stop
+// does nothing.
+func TestStartServesUntilStopped(t *testing.T) {
+	s, stop := plextest.Start()
+	defer stop()
+	s.AddAccount(plextest.Account{ID: 7, Username: "ann", Token: "ann-token"})
+	header := map[string]string{"Accept": "application/json", "X-Plex-Client-Identifier": "c1", "X-Plex-Token": "ann-token"}
+	if resp, body := do(t, http.MethodGet, s.URL+"/api/v2/user", header, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"ann"`) {
+		t.Fatalf("user on a started server: %d %s", resp.StatusCode, body)
+	}
+	stop()
+	stop()
+	if resp, err := http.Get(s.URL + "/api/v2/user"); err == nil {
+		resp.Body.Close()
+		t.Fatal("the server still answers after stop")
+	}
+}
