@@ -204,16 +204,12 @@ test('sign-in with Jellyfin and Plex through the login page\'s popups', { timeou
   });
 });
 
-// Known bug, left for the owner of http/static/login_providers.js: the
-// login page stops asking /auth/poll 3 s after it sees popup.closed, and
 // popup.closed turns true as soon as the popup reaches plex.tv (the
 // portal's Cross-Origin-Opener-Policy: same-origin cuts the popup off from
-// its opener). A user who takes longer than that on plex.tv ends up
-// signed in inside the popup while the login page never moves on. Remove
-// the todo once the page polls for as long as the PIN lives.
+// its opener), so the login page must keep asking /auth/poll for as long as
+// the PIN lives, not stop when the popup looks closed.
 test('a Plex user who takes a while to approve still lands on /home in the login page', {
   timeout: 90_000,
-  todo: 'login_providers.js stops polling once COOP makes popup.closed true',
 }, async () => {
   assert.equal(missingEnv, '', missingEnv);
   await page.goto(url('/'));

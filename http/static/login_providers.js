@@ -23,8 +23,17 @@
     done(data.redirect);
   });
 
-  function pollPlex(popup) {
+  // pollPlex asks /auth/poll until the sign-in is done or fails, for as
+  // long as a PIN lives. Whether the popup looks closed says nothing: once
+  // it reaches Plex's pages, the portal's Cross-Origin-Opener-Policy cuts it
+  // off from this page, which then sees it as closed.
+  function pollPlex() {
+    const until = Date.now() + 15 * 60 * 1000;
     polling = setInterval(async () => {
+      if (Date.now() > until) {
+        clearInterval(polling);
+        return;
+      }
       try {
         const res = await fetch("/auth/poll", { credentials: "same-origin", headers: { Accept: "application/json" } });
         const data = await res.json();
@@ -34,10 +43,6 @@
           showError(error, new Error(data.message));
         }
       } catch (_) { /* a hiccup: the next tick tries again */ }
-      if (popup && popup.closed && polling) {
-        // One last look: the popup may have finished as it closed.
-        setTimeout(() => clearInterval(polling), 3000);
-      }
     }, 1500);
   }
 
@@ -53,7 +58,7 @@
           return;
         }
         popup.location.href = data.authUrl;
-        if (provider === "plex") pollPlex(popup);
+        if (provider === "plex") pollPlex();
       } catch (err) {
         if (popup) popup.close();
         showError(error, err);
