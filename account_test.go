@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/authportal/authportal/providers/mediabrowser/mbtest"
 )
 
 // The account page lists the devices signed in as the user; each can be
@@ -104,4 +106,49 @@ func TestChangingYourPasswordSignsOutTheOtherDevices(t *testing.T) {
 	}
 	ts.browser(t).login("pia", "correct horse battery", http.StatusUnauthorized)
 	ts.browser(t).login("pia", "a new passphrase", http.StatusOK)
+}
+
+// A signed-in user links their Jellyfin account by signing in with it from
+// the account page; from then on it signs in as them. An account already
+// linked to someone else is not taken over.
+func TestLinkingAJellyfinAccount(t *testing.T) {
+	t.Parallel()
+	jf := mbtest.NewJellyfin(t)
+	jf.AddUser(mbtest.User{ID: "jf-lou", Name: "lou.media", Password: "jelly pass"})
+	ts := startServer(t, map[string]string{"MEDIA_SERVER": "jellyfin", "JELLYFIN_SERVER_URL": jf.URL})
+	lou := ts.addUser(t, "lou", "correct horse battery", false)
+	ts.addUser(t, "mia", "correct horse battery", false)
+
+	b := ts.browser(t)
+	b.login("lou", "correct horse battery", http.StatusOK)
+	if page := b.get("/account"); !strings.Contains(string(page.Body), `action="/account/link/jellyfin"`) {
+		t.Fatalf("account page lacks the link button:\n%s", page.Body)
+	}
+	if res := b.post("/account/link/jellyfin", nil); res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/auth/forward?jellyfin=1" {
+		t.Fatalf("start linking: %d %v", res.Status, res.Header)
+	}
+	done := b.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"lou.media"}, "password": {"jelly pass"}})
+	if done.Status != http.StatusOK || !strings.Contains(string(done.Body), `data-redirect="/account?done=linked"`) {
+		t.Fatalf("finish linking: %d %s", done.Status, done.Body)
+	}
+	if me := b.get("/whoami").JSON(t); me["userId"] != lou {
+		t.Errorf("after linking: whoami = %v, want still lou", me)
+	}
+	if page := b.get("/account"); !strings.Contains(string(page.Body), "lou.media") || strings.Contains(string(page.Body), `action="/account/link/jellyfin"`) {
+		t.Errorf("account page after linking: want the Jellyfin account listed and no link button")
+	}
+
+	fresh := ts.browser(t)
+	fresh.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"lou.media"}, "password": {"jelly pass"}})
+	if me := fresh.get("/whoami").JSON(t); me["userId"] != lou {
+		t.Errorf("signing in with the linked Jellyfin account: whoami = %v, want lou (%s)", me, lou)
+	}
+
+	mia := ts.browser(t)
+	mia.login("mia", "correct horse battery", http.StatusOK)
+	mia.post("/account/link/jellyfin", nil)
+	taken := mia.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"lou.media"}, "password": {"jelly pass"}})
+	if !strings.Contains(string(taken.Body), `data-redirect="/account?done=link-taken"`) {
+		t.Errorf("mia linking lou's Jellyfin account: %d %s, want refused as taken", taken.Status, taken.Body)
+	}
 }

@@ -58,6 +58,7 @@ type handlers struct {
 	verifyTOTP        commands.VerifyTOTPEnrollmentHandler
 	answerMFA         commands.AnswerMFAChallengeHandler
 	changeOwnPassword commands.ChangeOwnPasswordHandler
+	link              commands.LinkIdentityHandler
 	setAdmin          commands.SetAdminHandler
 }
 
@@ -108,6 +109,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		verifyTOTP:        commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, budgets, newID, now, policy),
 		answerMFA:         commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		changeOwnPassword: commands.NewChangeOwnPasswordHandler(a.store, hasher, sealer, budgets, newID, now, policy),
+		link:              commands.NewLinkIdentityHandler(a.store, budgets, sealer, now, logger),
 		setAdmin:          commands.NewSetAdminHandler(a.store),
 	}
 	return a, nil
@@ -210,7 +212,8 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
-		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword, Health: a, Logger: logger, Now: now,
+		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
+		Link: a.handlers.link, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err

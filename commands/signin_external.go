@@ -64,38 +64,11 @@ func NewSignInExternalHandler(store Store, budgets Budgets, sealer *Sealer, newI
 // removed from the server loses it, and their sessions end) and keeps the
 // newest credential, sealed.
 func (h SignInExternalHandler) Handle(ctx context.Context, cmd SignInExternal) (LoginResult, error) {
-	var spent []budget
-	if cmd.AccountKey != "" {
-		b := budget{scope: scopeLoginAccount, id: cmd.Provider + ":" + strings.ToLower(strings.TrimSpace(cmd.AccountKey)), limit: LoginAccountLimit}
-		d, err := h.budgets.Take(ctx, b.scope, b.id, b.limit, h.now())
-		if err != nil {
-			return LoginResult{}, fmt.Errorf("sign in with %s: %w", cmd.Provider, err)
-		}
-		if !d.Allowed {
-			return LoginResult{}, &RateLimitedError{RetryAfter: d.RetryAfter}
-		}
-		spent = append(spent, b)
+	ident, err := askProvider(ctx, h.budgets, h.logger, h.now, cmd)
+	if err != nil {
+		return LoginResult{}, err
 	}
-	ident, err := cmd.Authenticate(ctx)
-	switch {
-	case errors.Is(err, providers.ErrUnavailable):
-		h.logger.WarnContext(ctx, "sign-in provider unavailable", "provider", cmd.Provider, "client_ip", cmd.Meta.ClientIP, "err", err)
-		return LoginResult{}, fmt.Errorf("sign in with %s: %w", cmd.Provider, ErrProviderUnavailable)
-	case err != nil:
-		// One line for fail2ban; the event log is left alone: the provider
-		// keeps its own record, and an anonymous client must not be able to
-		// write here at will.
-		h.logger.InfoContext(ctx, "sign-in failed", "client_ip", cmd.Meta.ClientIP, "provider", cmd.Provider, "reason", "provider_refused",
-			"request_id", cmd.Meta.RequestID)
-		return LoginResult{}, ErrInvalidCredentials
-	case ident.Provider != cmd.Provider:
-		return LoginResult{}, fmt.Errorf("sign in with %s: the adapter answered for %q", cmd.Provider, ident.Provider)
-	}
-	for _, b := range spent {
-		h.budgets.Refund(ctx, b.scope, b.id, b.limit)
-	}
-	id := domain.ExternalIdentity{Provider: ident.Provider, Subject: ident.Subject, Username: ident.Username, Email: ident.Email,
-		Access: ident.Access, Admin: ident.Admin, Reason: ident.Reason}
+	id := externalIdentity(ident)
 
 	newUserID, sessionID := h.newID(), h.newID()
 	res, err := retry(ctx, "sign in with "+cmd.Provider, func() (LoginResult, error) {
@@ -196,4 +169,49 @@ func (h SignInExternalHandler) seal(token, userID string) (string, error) {
 		return "", nil
 	}
 	return h.sealer.Seal([]byte(token), userID)
+}
+
+// askProvider runs an outside sign-in's Authenticate under the failure
+// budget of its account key (taken before the provider is asked, given back
+// when it says yes). Refusals are one log line and ErrInvalidCredentials; an
+// unreachable provider is ErrProviderUnavailable. Signing in and linking an
+// account to a signed-in user both ask this way.
+func askProvider(ctx context.Context, budgets Budgets, logger *slog.Logger, now Clock, cmd SignInExternal) (providers.Identity, error) {
+	var spent []budget
+	if cmd.AccountKey != "" {
+		b := budget{scope: scopeLoginAccount, id: cmd.Provider + ":" + strings.ToLower(strings.TrimSpace(cmd.AccountKey)), limit: LoginAccountLimit}
+		d, err := budgets.Take(ctx, b.scope, b.id, b.limit, now())
+		if err != nil {
+			return providers.Identity{}, fmt.Errorf("sign in with %s: %w", cmd.Provider, err)
+		}
+		if !d.Allowed {
+			return providers.Identity{}, &RateLimitedError{RetryAfter: d.RetryAfter}
+		}
+		spent = append(spent, b)
+	}
+	ident, err := cmd.Authenticate(ctx)
+	switch {
+	case errors.Is(err, providers.ErrUnavailable):
+		logger.WarnContext(ctx, "sign-in provider unavailable", "provider", cmd.Provider, "client_ip", cmd.Meta.ClientIP, "err", err)
+		return providers.Identity{}, fmt.Errorf("sign in with %s: %w", cmd.Provider, ErrProviderUnavailable)
+	case err != nil:
+		// One line for fail2ban; the event log is left alone: the provider
+		// keeps its own record, and an anonymous client must not be able to
+		// write here at will.
+		logger.InfoContext(ctx, "sign-in failed", "client_ip", cmd.Meta.ClientIP, "provider", cmd.Provider, "reason", "provider_refused",
+			"request_id", cmd.Meta.RequestID)
+		return providers.Identity{}, ErrInvalidCredentials
+	case ident.Provider != cmd.Provider:
+		return providers.Identity{}, fmt.Errorf("sign in with %s: the adapter answered for %q", cmd.Provider, ident.Provider)
+	}
+	for _, b := range spent {
+		budgets.Refund(ctx, b.scope, b.id, b.limit)
+	}
+	return ident, nil
+}
+
+// externalIdentity is what the rules see of what a provider vouched for.
+func externalIdentity(ident providers.Identity) domain.ExternalIdentity {
+	return domain.ExternalIdentity{Provider: ident.Provider, Subject: ident.Subject, Username: ident.Username, Email: ident.Email,
+		Access: ident.Access, Admin: ident.Admin, Reason: ident.Reason}
 }

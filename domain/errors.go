@@ -24,6 +24,12 @@ var (
 	// ErrIdentityNotLinked is returned when a provider account is not the
 	// one linked to the user it claims to sign in as.
 	ErrIdentityNotLinked = errors.New("domain: identity is not linked to this user")
+	// ErrProviderAlreadyLinked is returned when a user who already has an
+	// account of a provider links another one of it.
+	ErrProviderAlreadyLinked = errors.New("domain: an account of this provider is already linked")
+	// ErrIdentityTaken is returned when an outside account to be linked
+	// already belongs to another user.
+	ErrIdentityTaken = errors.New("domain: that account belongs to another user")
 	// ErrReauthRequired is returned when a full session asks for a sensitive
 	// change (an authenticator) longer than StepUpAge after the password was
 	// proved: the caller must ask for the password again.

@@ -145,3 +145,26 @@ func (u User) SignedInExternally(id ExternalIdentity, sealedToken string, tokenC
 	}
 	return events, nil
 }
+
+// LinkIdentity decides linking an outside account to a user who is signed
+// in and just proved they hold it (an explicit, authenticated step; never
+// by matching a name or an email). A user has at most one account per
+// provider. The provider's word on access counts from now on, as at a
+// sign-in.
+func (u User) LinkIdentity(id ExternalIdentity, sealedToken string) ([]Event, error) {
+	if !u.Exists() {
+		return nil, ErrUserNotFound
+	}
+	if err := validIdentity(id); err != nil {
+		return nil, err
+	}
+	if _, linked := u.Identities[id.Provider]; linked || u.Provider == id.Provider {
+		return nil, ErrProviderAlreadyLinked
+	}
+	name := displayName(id.Username)
+	events := []Event{IdentityLinked{UserID: u.ID, Provider: id.Provider, Subject: id.Subject, Username: name, Email: displayName(id.Email), Token: sealedToken}}
+	if id.Access && !u.MediaAccess {
+		events = append(events, MediaAccessGranted{UserID: u.ID, Provider: id.Provider, Reason: id.Reason})
+	}
+	return events, nil
+}

@@ -107,9 +107,14 @@ func afterSignIn(s domain.SessionStarted) string {
 }
 
 // signInWith runs the shared sign-in command for provider and, when it
-// succeeds, sets the session cookies and returns where to go next.
+// succeeds, sets the session cookies and returns where to go next. A
+// signed-in browser that started linking this provider's account from its
+// account page links it instead (page_link.go).
 func (s *Server) signInWith(w http.ResponseWriter, r *http.Request, provider, accountKey string,
 	authenticate func(context.Context) (providers.Identity, error)) (string, error) {
+	if s.deps.Link != nil && s.linkIntent(r, provider) {
+		return s.linkWith(w, r, provider, accountKey, authenticate)
+	}
 	ctx := r.Context()
 	res, err := s.providers.SignIn.Handle(ctx, commands.SignInExternal{Provider: provider, AccountKey: accountKey,
 		Authenticate: authenticate, Meta: eventMeta(ctx)})

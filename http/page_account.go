@@ -36,6 +36,7 @@ type accountPage struct {
 	pageData
 	Sessions      []accountSession
 	Identities    []accountIdentity
+	Linkable      []loginButton // enabled providers the user has no account of yet
 	Notice        string
 	LocalPassword bool   // a local account: the password can be changed here
 	PasswordError string // why the last change did not go through
@@ -50,7 +51,11 @@ type accountSession struct {
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 	notice := map[string]string{"revoked": "That device is signed out.",
-		"password": "Your password is changed. Every other device is signed out."}[r.URL.Query().Get("done")]
+		"password":    "Your password is changed. Every other device is signed out.",
+		"linked":      "The account is linked: you can sign in with it from now on.",
+		"link-taken":  "That account is already linked to another user here, so it was not linked to you.",
+		"link-exists": "You already have an account of that kind linked.",
+	}[r.URL.Query().Get("done")]
 	s.renderAccount(w, r, http.StatusOK, notice, "")
 }
 
@@ -89,8 +94,17 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		http.Error(w, m.Detail, m.Status)
 		return
 	}
+	linked := map[string]bool{p.User.Provider: true}
 	for _, li := range identities {
+		linked[li.Provider] = true
 		d.Identities = append(d.Identities, accountIdentity{Provider: providerLabel(li.Provider), Username: li.Username})
+	}
+	if s.deps.Link != nil {
+		for _, b := range d.Buttons {
+			if !linked[b.ID] {
+				d.Linkable = append(d.Linkable, b)
+			}
+		}
 	}
 	for _, us := range list {
 		d.Sessions = append(d.Sessions, accountSession{

@@ -45,6 +45,7 @@ type Deps struct {
 	Sessions       sessionLister   // the account page; nil: no account page
 	RevokeAll      sessionsRevoker // "sign out everywhere"
 	ChangePassword passwordChanger // the account page's password form
+	Link           identityLinker  // linking another provider's account from the account page
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
