@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/authportal/authportal/commands"
@@ -75,8 +76,13 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	// The lists are read models: let them reach this session's own start
 	// first, so the device in hand and the account it came with are on
 	// them. Late is shown as it is.
+	// A change made just before (?at=, a log position) is waited for too.
+	position := p.Position
+	if at, err := strconv.ParseInt(r.URL.Query().Get("at"), 10, 64); err == nil && at > position {
+		position = at
+	}
 	for _, name := range []string{projections.SessionsName, projections.IdentitiesName} {
-		if err := s.deps.Sessions.WaitFor(ctx, name, p.Position, freshnessWait); err != nil {
+		if err := s.deps.Sessions.WaitFor(ctx, name, position, freshnessWait); err != nil {
 			s.deps.Logger.DebugContext(ctx, "account page: read model behind", "projection", name, "err", err)
 		}
 	}

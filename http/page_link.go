@@ -98,7 +98,7 @@ func (s *Server) startLink(w http.ResponseWriter, r *http.Request) {
 func (s *Server) linkWith(w http.ResponseWriter, r *http.Request, provider, accountKey string,
 	authenticate func(context.Context) (providers.Identity, error)) (string, error) {
 	ctx := r.Context()
-	_, err := s.deps.Link.Handle(ctx, commands.LinkIdentity{UserID: principal(ctx).UserID,
+	res, err := s.deps.Link.Handle(ctx, commands.LinkIdentity{UserID: principal(ctx).UserID,
 		SignIn: commands.SignInExternal{Provider: provider, AccountKey: accountKey, Authenticate: authenticate, Meta: eventMeta(ctx)}})
 	expired := http.Cookie{Name: linkCookie, Path: "/auth", MaxAge: -1, HttpOnly: true, Secure: s.jar.secure, SameSite: http.SameSiteLaxMode}
 	switch {
@@ -112,5 +112,6 @@ func (s *Server) linkWith(w http.ResponseWriter, r *http.Request, provider, acco
 		return "", err
 	}
 	http.SetCookie(w, &expired)
-	return "/account?done=linked", nil
+	// at: the account page waits for its lists to show the new link.
+	return "/account?done=linked&at=" + strconv.FormatInt(res.Position, 10), nil
 }
