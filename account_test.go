@@ -155,3 +155,30 @@ func TestLinkingAJellyfinAccount(t *testing.T) {
 		t.Errorf("mia linking lou's Jellyfin account: %d %s, want refused as taken", taken.Status, taken.Body)
 	}
 }
+
+// An account that is not the only way in can be unlinked; it then signs in
+// as a new user. The only way in cannot be unlinked.
+func TestUnlinkingAnAccount(t *testing.T) {
+	t.Parallel()
+	jf := mbtest.NewJellyfin(t)
+	jf.AddUser(mbtest.User{ID: "jf-kim", Name: "kim.media", Password: "jelly pass"})
+	ts := startServer(t, map[string]string{"MEDIA_SERVER": "jellyfin", "JELLYFIN_SERVER_URL": jf.URL})
+	kim := ts.addUser(t, "kim", "correct horse battery", false)
+	b := ts.browser(t)
+	b.login("kim", "correct horse battery", http.StatusOK)
+	b.post("/account/link/jellyfin", nil)
+	b.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"kim.media"}, "password": {"jelly pass"}})
+	if res := b.post("/account/unlink/jellyfin", nil); res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/account?done=unlinked") {
+		t.Fatalf("unlink: %d %v", res.Status, res.Header)
+	}
+	other := ts.browser(t)
+	other.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"kim.media"}, "password": {"jelly pass"}})
+	me := other.get("/whoami").JSON(t)
+	if me["authenticated"] != true || me["userId"] == kim {
+		t.Fatalf("the unlinked Jellyfin account signing in: %v, want a new user, not kim", me)
+	}
+	// That new user's only way in is the Jellyfin account: it stays.
+	if res := other.post("/account/unlink/jellyfin", nil); res.Header.Get("Location") != "/account?done=last-way-in" {
+		t.Errorf("unlinking the only way in: %d %v", res.Status, res.Header)
+	}
+}

@@ -213,7 +213,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
-		Link: a.handlers.link, Health: a, Logger: logger, Now: now,
+		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store), Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func (h LinkIdentityHandler) Handle(ctx context.Context, cmd LinkIdentity) (Resu
 	}
 	id := externalIdentity(ident)
 	return retry(ctx, "link "+id.Provider+" account", func() (Result, error) {
-		claims, _, err := h.store.Load(ctx, domain.IdentityStream(id.Provider, id.Subject))
+		claims, claimVersion, err := h.store.Load(ctx, domain.IdentityStream(id.Provider, id.Subject))
 		if err != nil {
 			return Result{}, err
 		}
@@ -69,7 +69,7 @@ func (h LinkIdentityHandler) Handle(ctx context.Context, cmd LinkIdentity) (Resu
 			return Result{}, err
 		}
 		res, err := h.store.Append(ctx, cmd.SignIn.Meta,
-			eventstore.Append{StreamID: domain.IdentityStream(id.Provider, id.Subject), Expected: eventstore.NoStream,
+			eventstore.Append{StreamID: domain.IdentityStream(id.Provider, id.Subject), Expected: eventstore.Exactly(claimVersion),
 				Events: []domain.Event{domain.IdentityClaimed{Provider: id.Provider, Subject: id.Subject, UserID: u.ID}}},
 			eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(version), Events: events},
 		)

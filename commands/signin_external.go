@@ -72,14 +72,14 @@ func (h SignInExternalHandler) Handle(ctx context.Context, cmd SignInExternal) (
 
 	newUserID, sessionID := h.newID(), h.newID()
 	res, err := retry(ctx, "sign in with "+cmd.Provider, func() (LoginResult, error) {
-		claims, _, err := h.store.Load(ctx, domain.IdentityStream(id.Provider, id.Subject))
+		claims, claimVersion, err := h.store.Load(ctx, domain.IdentityStream(id.Provider, id.Subject))
 		if err != nil {
 			return LoginResult{}, err
 		}
 		if userID := domain.ClaimedIdentityUser(claims); userID != "" {
 			return h.returning(ctx, cmd, userID, id, ident.Token, sessionID)
 		}
-		return h.first(ctx, cmd, newUserID, id, ident.Token, sessionID)
+		return h.first(ctx, cmd, newUserID, id, ident.Token, sessionID, claimVersion)
 	})
 	if errors.Is(err, domain.ErrUserDisabled) {
 		h.logger.InfoContext(ctx, "sign-in failed", "client_ip", cmd.Meta.ClientIP, "provider", cmd.Provider, "reason", "disabled",
@@ -94,8 +94,10 @@ func (h SignInExternalHandler) Handle(ctx context.Context, cmd SignInExternal) (
 	return res, nil
 }
 
-// first registers the user a provider account's first sign-in makes.
-func (h SignInExternalHandler) first(ctx context.Context, cmd SignInExternal, userID string, id domain.ExternalIdentity, token, sessionID string) (LoginResult, error) {
+// first registers the user a provider account's first sign-in makes (its
+// first ever, or its first since its last user unlinked it: claimVersion is
+// the claim stream's version, 0 when there is none).
+func (h SignInExternalHandler) first(ctx context.Context, cmd SignInExternal, userID string, id domain.ExternalIdentity, token, sessionID string, claimVersion int64) (LoginResult, error) {
 	sealed, err := h.seal(token, userID)
 	if err != nil {
 		return LoginResult{}, err
@@ -109,7 +111,7 @@ func (h SignInExternalHandler) first(ctx context.Context, cmd SignInExternal, us
 		return LoginResult{}, err
 	}
 	res, err := h.store.Append(ctx, cmd.Meta,
-		eventstore.Append{StreamID: domain.IdentityStream(id.Provider, id.Subject), Expected: eventstore.NoStream, Events: []domain.Event{signup.Claim}},
+		eventstore.Append{StreamID: domain.IdentityStream(id.Provider, id.Subject), Expected: eventstore.Exactly(claimVersion), Events: []domain.Event{signup.Claim}},
 		eventstore.Append{StreamID: domain.UserStream(userID), Expected: eventstore.NoStream, Events: append(signup.User, login.User...)},
 		eventstore.Append{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}},
 	)

@@ -27,6 +27,9 @@ var (
 	// ErrProviderAlreadyLinked is returned when a user who already has an
 	// account of a provider links another one of it.
 	ErrProviderAlreadyLinked = errors.New("domain: an account of this provider is already linked")
+	// ErrLastWayIn is returned when unlinking would leave a user no way to
+	// sign in.
+	ErrLastWayIn = errors.New("domain: that is the only way to sign in")
 	// ErrIdentityTaken is returned when an outside account to be linked
 	// already belongs to another user.
 	ErrIdentityTaken = errors.New("domain: that account belongs to another user")

@@ -29,14 +29,19 @@ type LinkedIdentity struct {
 }
 
 // ClaimedIdentityUser returns the user an identity claim stream names, ""
-// when the provider account belongs to no one yet.
+// when the provider account belongs to no one (yet, or since its user
+// unlinked it).
 func ClaimedIdentityUser(claims []Event) string {
+	owner := ""
 	for _, e := range claims {
-		if c, ok := e.(IdentityClaimed); ok {
-			return c.UserID
+		switch e := e.(type) {
+		case IdentityClaimed:
+			owner = e.UserID
+		case IdentityReleased:
+			owner = ""
 		}
 	}
-	return ""
+	return owner
 }
 
 // validIdentity checks what a provider adapter returned: something is
@@ -167,4 +172,23 @@ func (u User) LinkIdentity(id ExternalIdentity, sealedToken string) ([]Event, er
 		events = append(events, MediaAccessGranted{UserID: u.ID, Provider: id.Provider, Reason: id.Reason})
 	}
 	return events, nil
+}
+
+// UnlinkIdentity decides unlinking the user's account of provider, as long
+// as another way in remains (a local password, or another linked account):
+// nobody locks themselves out here. The claim is released, so the account
+// can sign in again later as a new user, or be linked to someone.
+func (u User) UnlinkIdentity(provider string) (userEvents []Event, released IdentityReleased, err error) {
+	if !u.Exists() {
+		return nil, IdentityReleased{}, ErrUserNotFound
+	}
+	linked, ok := u.Identities[provider]
+	if !ok {
+		return nil, IdentityReleased{}, ErrIdentityNotLinked
+	}
+	if len(u.Identities) == 1 && u.Provider != "local" {
+		return nil, IdentityReleased{}, ErrLastWayIn
+	}
+	return []Event{IdentityUnlinked{UserID: u.ID, Provider: provider, Subject: linked.Subject}},
+		IdentityReleased{Provider: provider, Subject: linked.Subject, UserID: u.ID}, nil
 }

@@ -5,6 +5,8 @@ package domain
 // stream. The strings are permanent.
 const (
 	TypeIdentityClaimed        = "identity.claimed"
+	TypeIdentityReleased       = "identity.released"
+	TypeIdentityUnlinked       = "user.identity_unlinked"
 	TypeIdentityLinked         = "user.identity_linked"
 	TypeIdentityTokenRefreshed = "user.identity_token_refreshed"
 	TypeMediaAccessGranted     = "user.media_access_granted"
@@ -19,6 +21,22 @@ type IdentityClaimed struct {
 	Provider string `json:"provider"`
 	Subject  string `json:"subject"`
 	UserID   string `json:"userId"`
+}
+
+// IdentityReleased frees a provider account its user unlinked: a later
+// sign-in with it makes a new user again.
+type IdentityReleased struct {
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+	UserID   string `json:"userId"` // who held it
+}
+
+// IdentityUnlinked records that a provider account no longer signs in as
+// this user.
+type IdentityUnlinked struct {
+	UserID   string `json:"userId"`
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
 }
 
 // IdentityLinked records that a provider account signs in as this user.
@@ -56,12 +74,16 @@ type MediaAccessRevoked struct {
 }
 
 func (IdentityClaimed) EventType() string        { return TypeIdentityClaimed }
+func (IdentityReleased) EventType() string       { return TypeIdentityReleased }
+func (IdentityUnlinked) EventType() string       { return TypeIdentityUnlinked }
 func (IdentityLinked) EventType() string         { return TypeIdentityLinked }
 func (IdentityTokenRefreshed) EventType() string { return TypeIdentityTokenRefreshed }
 func (MediaAccessGranted) EventType() string     { return TypeMediaAccessGranted }
 func (MediaAccessRevoked) EventType() string     { return TypeMediaAccessRevoked }
 
 func (IdentityClaimed) SchemaVersion() int        { return 1 }
+func (IdentityReleased) SchemaVersion() int       { return 1 }
+func (IdentityUnlinked) SchemaVersion() int       { return 1 }
 func (IdentityLinked) SchemaVersion() int         { return 1 }
 func (IdentityTokenRefreshed) SchemaVersion() int { return 1 }
 func (MediaAccessGranted) SchemaVersion() int     { return 1 }

@@ -121,6 +121,8 @@ var registrations = []Registration{
 	{TypeRecoveryCodeUsed, 1, Current[RecoveryCodeUsed]},
 	{TypeMFAChallengeFailed, 1, Current[MFAChallengeFailed]},
 	{TypeIdentityClaimed, 1, Current[IdentityClaimed]},
+	{TypeIdentityReleased, 1, Current[IdentityReleased]},
+	{TypeIdentityUnlinked, 1, Current[IdentityUnlinked]},
 	{TypeIdentityLinked, 1, Current[IdentityLinked]},
 	{TypeIdentityTokenRefreshed, 1, Current[IdentityTokenRefreshed]},
 	{TypeMediaAccessGranted, 1, Current[MediaAccessGranted]},

@@ -58,6 +58,8 @@ func samples() []domain.Event {
 		domain.IdentityClaimed{Provider: "plex", Subject: "1234567", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA"},
 		domain.IdentityLinked{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Subject: "1234567", Username: "ada_plex",
 			Email: "ada@example.com", Token: "v1.c2VhbGVkLXBsZXgtdG9rZW4tYnl0ZXMtYW5kLW5vbmNl"},
+		domain.IdentityReleased{Provider: "plex", Subject: "1234567", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA"},
+		domain.IdentityUnlinked{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Subject: "1234567"},
 		domain.IdentityTokenRefreshed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Token: "v1.bmV3LXNlYWxlZC1wbGV4LXRva2Vu"},
 		domain.MediaAccessGranted{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Reason: "server_visible"},
 		domain.MediaAccessRevoked{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Reason: "not_shared"},

@@ -63,6 +63,8 @@ func (u *User) Apply(e Event) {
 			u.Identities = map[string]LinkedIdentity{}
 		}
 		u.Identities[e.Provider] = LinkedIdentity{Provider: e.Provider, Subject: e.Subject, Username: e.Username, Token: e.Token}
+	case IdentityUnlinked:
+		delete(u.Identities, e.Provider)
 	case IdentityTokenRefreshed:
 		if linked, ok := u.Identities[e.Provider]; ok {
 			linked.Token = e.Token

@@ -38,12 +38,13 @@ type accountPage struct {
 	Sessions      []accountSession
 	Identities    []accountIdentity
 	Linkable      []loginButton // enabled providers the user has no account of yet
+	CanUnlink     bool
 	Notice        string
 	LocalPassword bool   // a local account: the password can be changed here
 	PasswordError string // why the last change did not go through
 }
 
-type accountIdentity struct{ Provider, Username string }
+type accountIdentity struct{ ID, Provider, Username string }
 
 type accountSession struct {
 	ID, Provider, Device, Address, Started string
@@ -56,6 +57,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		"linked":      "The account is linked: you can sign in with it from now on.",
 		"link-taken":  "That account is already linked to another user here, so it was not linked to you.",
 		"link-exists": "You already have an account of that kind linked.",
+		"unlinked":    "The account is unlinked: it no longer signs you in.",
+		"last-way-in": "That is your only way to sign in, so it stays linked.",
 	}[r.URL.Query().Get("done")]
 	s.renderAccount(w, r, http.StatusOK, notice, "")
 }
@@ -93,7 +96,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	d := accountPage{pageData: s.pageData(r, "Your account"), Notice: notice, PasswordError: passwordError,
-		LocalPassword: p.User.Provider == "local" && s.deps.ChangePassword != nil}
+		LocalPassword: p.User.Provider == "local" && s.deps.ChangePassword != nil, CanUnlink: s.deps.Unlink != nil}
 	identities, err := s.deps.Sessions.UserIdentities(ctx, p.UserID)
 	if err != nil {
 		m := problemFor(ctx, s.deps.Logger, err)
@@ -103,7 +106,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	linked := map[string]bool{p.User.Provider: true}
 	for _, li := range identities {
 		linked[li.Provider] = true
-		d.Identities = append(d.Identities, accountIdentity{Provider: providerLabel(li.Provider), Username: li.Username})
+		d.Identities = append(d.Identities, accountIdentity{ID: li.Provider, Provider: providerLabel(li.Provider), Username: li.Username})
 	}
 	if s.deps.Link != nil {
 		for _, b := range d.Buttons {

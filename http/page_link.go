@@ -115,3 +115,31 @@ func (s *Server) linkWith(w http.ResponseWriter, r *http.Request, provider, acco
 	// at: the account page waits for its lists to show the new link.
 	return "/account?done=linked&at=" + strconv.FormatInt(res.Position, 10), nil
 }
+
+// identityUnlinker unlinks one of a user's outside accounts
+// (commands.UnlinkIdentityHandler).
+type identityUnlinker interface {
+	Handle(ctx context.Context, cmd commands.UnlinkIdentity) (commands.Result, error)
+}
+
+// unlink removes one of the signed-in user's outside accounts, unless it is
+// their only way in.
+func (s *Server) unlink(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if p == nil || s.deps.Unlink == nil {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	ctx := r.Context()
+	res, err := s.deps.Unlink.Handle(ctx, commands.UnlinkIdentity{UserID: p.UserID, Provider: r.PathValue("provider"), Meta: eventMeta(ctx)})
+	switch {
+	case errors.Is(err, domain.ErrLastWayIn):
+		http.Redirect(w, r, "/account?done=last-way-in", http.StatusSeeOther)
+	case errors.Is(err, domain.ErrIdentityNotLinked):
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+	case err != nil:
+		writeErrorModel(w, r, problemFor(ctx, s.deps.Logger, err))
+	default:
+		http.Redirect(w, r, "/account?done=unlinked&at="+strconv.FormatInt(res.Position, 10), http.StatusSeeOther)
+	}
+}

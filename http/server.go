@@ -41,11 +41,12 @@ type Deps struct {
 	Reader         headReader
 	Access         accessModel
 	Budgets        Budgets
-	Providers      Providers       // outside sign-in; zero: local accounts only
-	Sessions       sessionLister   // the account page; nil: no account page
-	RevokeAll      sessionsRevoker // "sign out everywhere"
-	ChangePassword passwordChanger // the account page's password form
-	Link           identityLinker  // linking another provider's account from the account page
+	Providers      Providers        // outside sign-in; zero: local accounts only
+	Sessions       sessionLister    // the account page; nil: no account page
+	RevokeAll      sessionsRevoker  // "sign out everywhere"
+	ChangePassword passwordChanger  // the account page's password form
+	Link           identityLinker   // linking another provider's account from the account page
+	Unlink         identityUnlinker // and unlinking one
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time

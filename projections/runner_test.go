@@ -59,6 +59,8 @@ type handlers struct {
 	revoke     commands.RevokeSessionsHandler
 	resetMFA   commands.ResetMFAHandler
 	external   commands.SignInExternalHandler
+	link       commands.LinkIdentityHandler
+	unlink     commands.UnlinkIdentityHandler
 }
 
 // unlimited is a rate-limit budget that never runs out: these scenarios
@@ -108,15 +110,41 @@ func newWorld(t testing.TB, store *eventstore.Store) *world {
 		revoke:     commands.NewRevokeSessionsHandler(store),
 		resetMFA:   commands.NewResetMFAHandler(store),
 		external:   commands.NewSignInExternalHandler(store, unlimited{}, sealer, newID, clock, discard, policy),
+		link:       commands.NewLinkIdentityHandler(store, unlimited{}, sealer, clock, discard),
+		unlink:     commands.NewUnlinkIdentityHandler(store),
 	}
 	return w
+}
+
+// toggleLink links a Plex account of the user's own to a local user, or
+// unlinks it when it is linked.
+func (w *world) toggleLink(id string) {
+	w.t.Helper()
+	u, _ := w.user(id)
+	if _, linked := u.Identities["plex"]; linked {
+		_, err := w.cmd.unlink.Handle(w.t.Context(), commands.UnlinkIdentity{UserID: id, Provider: "plex", Meta: w.meta(id)})
+		w.must("unlink", err)
+		return
+	}
+	_, err := w.cmd.link.Handle(w.t.Context(), commands.LinkIdentity{UserID: id, SignIn: commands.SignInExternal{Provider: "plex", Meta: w.meta(id),
+		Authenticate: func(context.Context) (providers.Identity, error) {
+			return providers.Identity{Provider: "plex", Subject: "linked-" + id, Username: "plex-" + id, Access: true, Reason: "server_visible", Token: "t-" + id}, nil
+		}}})
+	w.must("link", err)
 }
 
 // mediaSignIn signs in with one of a few Plex accounts, whose server shares
 // with them or stops sharing at random, and whose token changes now and then.
 func (w *world) mediaSignIn() {
 	w.t.Helper()
-	n, access, token := w.rng.IntN(3), w.rng.IntN(3) != 0, w.rng.IntN(2)
+	w.mediaSignInAs(w.rng.IntN(3), w.rng.IntN(3) != 0)
+}
+
+// mediaSignInAs signs in with Plex account n, which the server shares with
+// or not.
+func (w *world) mediaSignInAs(n int, access bool) {
+	w.t.Helper()
+	token := w.rng.IntN(2)
 	reason := "not_shared"
 	if access {
 		reason = "server_visible"
@@ -331,6 +359,12 @@ func (w *world) run(n int64) {
 		for i := range 4 {
 			w.register(i == 0)
 		}
+		// The rarer outside-account events at least once, whatever the
+		// dice say below: shared then unshared, linked then unlinked.
+		w.mediaSignInAs(0, true)
+		w.mediaSignInAs(0, false)
+		w.toggleLink(w.users[1])
+		w.toggleLink(w.users[1])
 	}
 	for head(w.t, w.store) < n {
 		id := w.users[w.rng.IntN(len(w.users))]
@@ -349,8 +383,10 @@ func (w *world) run(n int64) {
 			w.revokeSessions(id)
 		case r < 60:
 			w.resetMFA(id)
-		case r < 64:
+		case r < 63:
 			w.mediaSignIn()
+		case r < 65:
+			w.toggleLink(id)
 		case r < 72:
 			w.enroll(id, r < 69)
 		default:
