@@ -182,3 +182,46 @@ func TestUnlinkingAnAccount(t *testing.T) {
 		t.Errorf("unlinking the only way in: %d %v", res.Status, res.Header)
 	}
 }
+
+// New recovery codes, after the password proves it is the user: the old
+// codes stop working, the new ones work once.
+func TestRenewingRecoveryCodes(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "rey", "correct horse battery", false)
+	b := ts.browser(t)
+	b.login("rey", "correct horse battery", http.StatusOK)
+	_, old := enroll(t, ts, b)
+
+	if res := b.postForm("/account/recovery-codes", url.Values{"password": {"nope"}}); res.Status != http.StatusUnauthorized || !strings.Contains(string(res.Body), "not right") {
+		t.Errorf("wrong password: %d", res.Status)
+	}
+	if res := b.postForm("/account/recovery-codes", url.Values{}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("no proof at all: %d, want 422", res.Status)
+	}
+	res := b.postForm("/account/recovery-codes", url.Values{"password": {"correct horse battery"}})
+	if res.Status != http.StatusOK || strings.Count(string(res.Body), "<li>") < 10 {
+		t.Fatalf("renew: %d %s", res.Status, res.Body)
+	}
+	_, list, _ := strings.Cut(string(res.Body), `<ol id="recovery-codes">`)
+	list, _, _ = strings.Cut(list, "</ol>")
+	var fresh []string
+	for _, item := range strings.Split(list, "<li>")[1:] {
+		fresh = append(fresh, strings.TrimSuffix(item, "</li>"))
+	}
+	if len(fresh) != 10 {
+		t.Fatalf("new codes: got %d, want 10", len(fresh))
+	}
+
+	challenge := func(code string) int {
+		c := ts.browser(t)
+		c.login("rey", "correct horse battery", http.StatusOK)
+		return c.post("/mfa/challenge/verify", map[string]string{"code": code}).Status
+	}
+	if status := challenge(old[0]); status != http.StatusUnauthorized {
+		t.Errorf("an old recovery code after renewing: %d, want 401", status)
+	}
+	if status := challenge(fresh[0]); status != http.StatusOK {
+		t.Errorf("a new recovery code: %d, want 200", status)
+	}
+}

@@ -59,6 +59,7 @@ type handlers struct {
 	answerMFA         commands.AnswerMFAChallengeHandler
 	changeOwnPassword commands.ChangeOwnPasswordHandler
 	link              commands.LinkIdentityHandler
+	renewCodes        commands.RenewRecoveryCodesHandler
 	setAdmin          commands.SetAdminHandler
 }
 
@@ -110,6 +111,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		answerMFA:         commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		changeOwnPassword: commands.NewChangeOwnPasswordHandler(a.store, hasher, sealer, budgets, newID, now, policy),
 		link:              commands.NewLinkIdentityHandler(a.store, budgets, sealer, now, logger),
+		renewCodes:        commands.NewRenewRecoveryCodesHandler(a.store, sealer, hasher, budgets, now),
 		setAdmin:          commands.NewSetAdminHandler(a.store),
 	}
 	return a, nil
@@ -213,7 +215,8 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
-		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store), Health: a, Logger: logger, Now: now,
+		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
+		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err

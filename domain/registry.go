@@ -120,6 +120,7 @@ var registrations = []Registration{
 	{TypeTOTPUsed, 1, Current[TOTPUsed]},
 	{TypeRecoveryCodeUsed, 1, Current[RecoveryCodeUsed]},
 	{TypeMFAChallengeFailed, 1, Current[MFAChallengeFailed]},
+	{TypeRecoveryCodesRenewed, 1, Current[RecoveryCodesRenewed]},
 	{TypeIdentityClaimed, 1, Current[IdentityClaimed]},
 	{TypeIdentityReleased, 1, Current[IdentityReleased]},
 	{TypeIdentityUnlinked, 1, Current[IdentityUnlinked]},

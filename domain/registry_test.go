@@ -54,6 +54,10 @@ func samples() []domain.Event {
 		},
 		domain.TOTPUsed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Step: 58052874, SessionID: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE"},
 		domain.RecoveryCodeUsed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Index: 2, SessionID: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE"},
+		domain.RecoveryCodesRenewed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", RecoveryCodes: []string{
+			"sha256:4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+			"sha256:4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a",
+		}},
 		domain.MFAChallengeFailed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", SessionID: "01JPDQ7F2B8N6Y0W3Q9V5S4J2MCE", Reason: "reused"},
 		domain.IdentityClaimed{Provider: "plex", Subject: "1234567", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA"},
 		domain.IdentityLinked{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Provider: "plex", Subject: "1234567", Username: "ada_plex",

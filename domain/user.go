@@ -92,6 +92,8 @@ func (u *User) Apply(e Event) {
 		}
 	case TOTPUsed:
 		u.TOTP.LastStep = max(u.TOTP.LastStep, e.Step)
+	case RecoveryCodesRenewed:
+		u.TOTP.RecoveryCodes, u.TOTP.UsedCodes = e.RecoveryCodes, map[int]bool{}
 	case RecoveryCodeUsed:
 		if u.TOTP.UsedCodes == nil {
 			u.TOTP.UsedCodes = map[int]bool{}
@@ -333,4 +335,21 @@ func (u User) UseRecoveryCode(digest, sessionID string) (Event, error) {
 		return nil, ErrCodeInvalid
 	}
 	return RecoveryCodeUsed{UserID: u.ID, Index: found, Remaining: u.RecoveryCodesLeft() - 1, SessionID: sessionID}, nil
+}
+
+// RenewRecoveryCodes replaces the recovery codes of a user with TOTP on,
+// for a full session that just proved the password or a code again
+// (recentProof): a stolen session cookie must not be able to mint codes
+// that bypass the authenticator.
+func (u User) RenewRecoveryCodes(s Session, recentProof bool, digests []string) (Event, error) {
+	if s.Kind != SessionFull {
+		return nil, ErrWrongSessionKind
+	}
+	if !u.TOTP.Enabled {
+		return nil, ErrMFANotEnrolled
+	}
+	if !recentProof {
+		return nil, ErrReauthRequired
+	}
+	return RecoveryCodesRenewed{UserID: u.ID, RecoveryCodes: digests}, nil
 }

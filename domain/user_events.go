@@ -15,6 +15,7 @@ const (
 	TypeTOTPUsed              = "user.totp_used"
 	TypeRecoveryCodeUsed      = "user.recovery_code_used"
 	TypeMFAChallengeFailed    = "user.mfa_challenge_failed"
+	TypeRecoveryCodesRenewed  = "user.recovery_codes_renewed"
 	TypePasswordChanged       = "user.password_changed"
 	TypeTOTPReset             = "user.totp_reset"
 )
@@ -126,6 +127,13 @@ type RecoveryCodeUsed struct {
 	SessionID string `json:"sessionId"`
 }
 
+// RecoveryCodesRenewed replaces the user's recovery codes with a fresh set:
+// every earlier code stops working.
+type RecoveryCodesRenewed struct {
+	UserID        string   `json:"userId"`
+	RecoveryCodes []string `json:"recoveryCodes"` // digests, never the codes
+}
+
 // MFAChallengeFailed records a wrong or replayed second factor. It goes to
 // the pending session's stream (rows before that went to the user's), so a
 // guesser holding a password cannot grow the user's stream.
@@ -162,6 +170,7 @@ func (TOTPEnabled) EventType() string           { return TypeTOTPEnabled }
 func (TOTPUsed) EventType() string              { return TypeTOTPUsed }
 func (RecoveryCodeUsed) EventType() string      { return TypeRecoveryCodeUsed }
 func (MFAChallengeFailed) EventType() string    { return TypeMFAChallengeFailed }
+func (RecoveryCodesRenewed) EventType() string  { return TypeRecoveryCodesRenewed }
 func (PasswordChanged) EventType() string       { return TypePasswordChanged }
 func (TOTPReset) EventType() string             { return TypeTOTPReset }
 
@@ -177,5 +186,6 @@ func (TOTPEnabled) SchemaVersion() int           { return 1 }
 func (TOTPUsed) SchemaVersion() int              { return 1 }
 func (RecoveryCodeUsed) SchemaVersion() int      { return 1 }
 func (MFAChallengeFailed) SchemaVersion() int    { return 1 }
+func (RecoveryCodesRenewed) SchemaVersion() int  { return 1 }
 func (PasswordChanged) SchemaVersion() int       { return 1 }
 func (TOTPReset) SchemaVersion() int             { return 1 }

@@ -25,6 +25,11 @@ type sessionsRevoker interface {
 	Handle(ctx context.Context, cmd commands.RevokeSessions) (commands.Result, error)
 }
 
+// codesRenewer makes a user new recovery codes (commands.RenewRecoveryCodesHandler).
+type codesRenewer interface {
+	Handle(ctx context.Context, cmd commands.RenewRecoveryCodes) (commands.RenewRecoveryCodesResult, error)
+}
+
 // passwordChanger changes a signed-in user's own password
 // (commands.ChangeOwnPasswordHandler).
 type passwordChanger interface {
@@ -39,6 +44,10 @@ type accountPage struct {
 	Identities    []accountIdentity
 	Linkable      []loginButton // enabled providers the user has no account of yet
 	CanUnlink     bool
+	MFAEnabled    bool     // the user has an authenticator
+	CodesLeft     int      // unspent recovery codes
+	NewCodes      []string // just made: shown this once
+	CodesError    string   // why new codes were not made
 	Notice        string
 	LocalPassword bool   // a local account: the password can be changed here
 	PasswordError string // why the last change did not go through
@@ -66,6 +75,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 // renderAccount shows the account page with a notice, or with why a
 // password change did not go through.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, notice, passwordError string) {
+	s.renderAccountWith(w, r, status, func(d *accountPage) { d.Notice, d.PasswordError = notice, passwordError })
+}
+
+// renderAccountWith shows the account page after set fills in what the
+// request at hand has to say.
+func (s *Server) renderAccountWith(w http.ResponseWriter, r *http.Request, status int, set func(*accountPage)) {
 	p := principal(r.Context())
 	if p == nil {
 		http.Redirect(w, r, "/?next=/account", http.StatusSeeOther)
@@ -95,8 +110,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		http.Error(w, m.Detail, m.Status)
 		return
 	}
-	d := accountPage{pageData: s.pageData(r, "Your account"), Notice: notice, PasswordError: passwordError,
-		LocalPassword: p.User.Provider == "local" && s.deps.ChangePassword != nil, CanUnlink: s.deps.Unlink != nil}
+	d := accountPage{pageData: s.pageData(r, "Your account"),
+		LocalPassword: p.User.Provider == "local" && s.deps.ChangePassword != nil, CanUnlink: s.deps.Unlink != nil,
+		MFAEnabled: p.User.MFAEnabled && s.deps.RenewCodes != nil, CodesLeft: p.User.RecoveryCodes}
 	identities, err := s.deps.Sessions.UserIdentities(ctx, p.UserID)
 	if err != nil {
 		m := problemFor(ctx, s.deps.Logger, err)
@@ -121,7 +137,57 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			Started: us.StartedAt.In(s.config.Location).Format("2 Jan 2006 15:04"), Current: us.ID == p.SessionID,
 		})
 	}
+	set(&d)
 	s.renderStatus(w, r, status, "account.html", d)
+}
+
+// renewCodes makes the user a fresh set of recovery codes, after their
+// password (or, without one, a code from their app) proved it is them, and
+// shows them this once.
+func (s *Server) renewCodes(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if p == nil || s.deps.RenewCodes == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderAccountWith(w, r, http.StatusBadRequest, func(d *accountPage) { d.CodesError = "That form could not be read. Try again." })
+		return
+	}
+	ctx := r.Context()
+	res, err := s.deps.RenewCodes.Handle(ctx, commands.RenewRecoveryCodes{SessionID: p.SessionID,
+		Password: r.PostForm.Get("password"), Code: r.PostForm.Get("code"), Meta: eventMeta(ctx)})
+	if err == nil {
+		err = s.awaitModel(ctx, res.Position)
+	}
+	if err != nil {
+		status, words := s.stepUpProblem(ctx, err)
+		s.renderAccountWith(w, r, status, func(d *accountPage) { d.CodesError = words })
+		return
+	}
+	s.renderAccountWith(w, r, http.StatusOK, func(d *accountPage) {
+		d.NewCodes, d.CodesLeft = res.RecoveryCodes, len(res.RecoveryCodes)
+	})
+}
+
+// stepUpProblem says in plain words why a proof of identity on the account
+// page did not pass.
+func (s *Server) stepUpProblem(ctx context.Context, err error) (int, string) {
+	var limited *commands.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		m, _ := tooManyAttempts(limited.RetryAfter)
+		return http.StatusTooManyRequests, m.Detail
+	case errors.Is(err, commands.ErrInvalidCredentials):
+		return http.StatusUnauthorized, "Your password is not right."
+	case errors.Is(err, domain.ErrCodeInvalid), errors.Is(err, domain.ErrCodeReused):
+		return http.StatusUnauthorized, "That code is not right. Enter the one your app shows now."
+	case errors.Is(err, domain.ErrReauthRequired):
+		return http.StatusUnprocessableEntity, "Enter your password (or a code from your app) to confirm it is you."
+	}
+	m := problemFor(ctx, s.deps.Logger, err)
+	return m.Status, m.Detail
 }
 
 // changePassword changes the signed-in user's own password; this browser
@@ -153,8 +219,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		var invalid *domain.InvalidInputError
 		switch {
 		case errors.As(err, &limited):
-			m, _ := tooManyAttempts(limited.RetryAfter)
-			s.renderAccount(w, r, http.StatusTooManyRequests, "", m.Detail)
+			status, words := s.stepUpProblem(ctx, err)
+			s.renderAccount(w, r, status, "", words)
 		case errors.Is(err, commands.ErrInvalidCredentials):
 			s.renderAccount(w, r, http.StatusUnauthorized, "", "Your current password is not right.")
 		case errors.As(err, &invalid):

@@ -115,6 +115,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/password", s.changePassword)
 	mux.HandleFunc("POST /account/link/{provider}", s.startLink)
 	mux.HandleFunc("POST /account/unlink/{provider}", s.unlink)
+	mux.HandleFunc("POST /account/recovery-codes", s.renewCodes)
 	mux.HandleFunc("POST /account/sessions/{id}/revoke", s.revokeSession)
 	mux.HandleFunc("GET /auth/forward", s.authForwardPage)
 	mux.HandleFunc("POST /auth/forward", s.authForwardPost)

@@ -47,6 +47,7 @@ type Deps struct {
 	ChangePassword passwordChanger  // the account page's password form
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
+	RenewCodes     codesRenewer     // new recovery codes from the account page
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time

@@ -136,6 +136,8 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.MFAPending = true })
 	case domain.TOTPEnabled:
 		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = true, false, len(e.RecoveryCodes) })
+	case domain.RecoveryCodesRenewed:
+		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = len(e.RecoveryCodes) })
 	case domain.RecoveryCodeUsed:
 		a.update(e.UserID, func(u *AccessUser) { u.RecoveryCodes = e.Remaining })
 	case domain.SessionStarted:

@@ -24,7 +24,7 @@ func (MFA) Name() string     { return MFAName }
 func (MFA) Tables() []string { return []string{"mfa_state"} }
 func (MFA) Handles() []string {
 	return []string{domain.TypeTOTPEnrollmentStarted, domain.TypeTOTPEnabled, domain.TypeTOTPUsed,
-		domain.TypeRecoveryCodeUsed, domain.TypeMFAChallengeFailed, domain.TypeTOTPReset}
+		domain.TypeRecoveryCodeUsed, domain.TypeMFAChallengeFailed, domain.TypeTOTPReset, domain.TypeRecoveryCodesRenewed}
 }
 
 func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) error {
@@ -46,6 +46,9 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 	case domain.RecoveryCodeUsed:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET last_used_at = $2, recovery_codes_remaining = $3, position = $4
 			WHERE user_id = $1`, e.UserID, rec.RecordedAt, e.Remaining, rec.Position)
+	case domain.RecoveryCodesRenewed:
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET recovery_codes_remaining = $2, position = $3 WHERE user_id = $1`,
+			e.UserID, len(e.RecoveryCodes), rec.Position)
 	case domain.TOTPReset:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET state = $2, started_at = NULL, enabled_at = NULL, recovery_codes_remaining = 0, position = $3
 			WHERE user_id = $1`, e.UserID, MFAStateNone, rec.Position)

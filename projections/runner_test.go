@@ -59,6 +59,7 @@ type handlers struct {
 	revoke     commands.RevokeSessionsHandler
 	resetMFA   commands.ResetMFAHandler
 	external   commands.SignInExternalHandler
+	renewCodes commands.RenewRecoveryCodesHandler
 	link       commands.LinkIdentityHandler
 	unlink     commands.UnlinkIdentityHandler
 }
@@ -111,6 +112,7 @@ func newWorld(t testing.TB, store *eventstore.Store) *world {
 		resetMFA:   commands.NewResetMFAHandler(store),
 		external:   commands.NewSignInExternalHandler(store, unlimited{}, sealer, newID, clock, discard, policy),
 		link:       commands.NewLinkIdentityHandler(store, unlimited{}, sealer, clock, discard),
+		renewCodes: commands.NewRenewRecoveryCodesHandler(store, sealer, hasher, unlimited{}, clock),
 		unlink:     commands.NewUnlinkIdentityHandler(store),
 	}
 	return w
@@ -137,14 +139,13 @@ func (w *world) toggleLink(id string) {
 // with them or stops sharing at random, and whose token changes now and then.
 func (w *world) mediaSignIn() {
 	w.t.Helper()
-	w.mediaSignInAs(w.rng.IntN(3), w.rng.IntN(3) != 0)
+	w.mediaSignInAs(w.rng.IntN(3), w.rng.IntN(3) != 0, w.rng.IntN(2))
 }
 
 // mediaSignInAs signs in with Plex account n, which the server shares with
-// or not.
-func (w *world) mediaSignInAs(n int, access bool) {
+// or not, bringing its token number token.
+func (w *world) mediaSignInAs(n int, access bool, token int) {
 	w.t.Helper()
-	token := w.rng.IntN(2)
 	reason := "not_shared"
 	if access {
 		reason = "server_visible"
@@ -319,11 +320,25 @@ func (w *world) enroll(id string, verify bool) {
 	res, err := w.cmd.verifyTOTP.Handle(w.t.Context(), commands.VerifyTOTPEnrollment{SessionID: s.SessionID, Code: code, Meta: meta})
 	w.must("verify totp enrollment", err)
 	p.secret, p.recovery = started.Secret, res.RecoveryCodes
+	// Enabling TOTP rotated the session; the new one renews the codes at once.
+	{
+		renewed, err := w.cmd.renewCodes.Handle(w.t.Context(), commands.RenewRecoveryCodes{SessionID: res.Session.SessionID,
+			Password: p.password, Meta: w.meta(id)})
+		w.must("renew recovery codes", err)
+		p.recovery = renewed.RecoveryCodes
+	}
 }
 
 // secondFactor signs in a user with TOTP and answers the challenge: a TOTP
 // code, a recovery code (perhaps one spent already) or a wrong code, at random.
 func (w *world) secondFactor(id string) {
+	w.t.Helper()
+	w.answerChallenge(id, w.rng.IntN(3))
+}
+
+// answerChallenge signs a user with TOTP in and answers the challenge with
+// a TOTP code (how 0), a recovery code (1) or a wrong code (2).
+func (w *world) answerChallenge(id string, how int) {
 	w.t.Helper()
 	p := w.players[id]
 	if p.secret == "" {
@@ -335,7 +350,7 @@ func (w *world) secondFactor(id string) {
 	}
 	meta := w.meta(id)
 	var code string
-	switch w.rng.IntN(3) {
+	switch how {
 	case 0:
 		c, err := totp.Code(p.secret, w.now)
 		w.must("totp code", err)
@@ -361,10 +376,12 @@ func (w *world) run(n int64) {
 		}
 		// The rarer outside-account events at least once, whatever the
 		// dice say below: shared then unshared, linked then unlinked.
-		w.mediaSignInAs(0, true)
-		w.mediaSignInAs(0, false)
+		w.mediaSignInAs(0, true, 0)
+		w.mediaSignInAs(0, false, 1)
 		w.toggleLink(w.users[1])
 		w.toggleLink(w.users[1])
+		w.enroll(w.users[2], true)
+		w.answerChallenge(w.users[2], 1)
 	}
 	for head(w.t, w.store) < n {
 		id := w.users[w.rng.IntN(len(w.users))]
