@@ -54,7 +54,7 @@ func signInProviders(c Config, signIn commands.SignInExternalHandler, logger *sl
 		}
 		p.Passwords[mb.name] = client
 	}
-	return p, nil
+	return p, upstreamFlows(c, &p)
 }
 
 // derivedID is a stable identifier for label, derived from secret.

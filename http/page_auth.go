@@ -21,7 +21,7 @@ import (
 
 type startWebInput struct {
 	Body struct {
-		Provider string `json:"provider" enum:"plex,jellyfin,emby" doc:"Which media server to sign in with"`
+		Provider string `json:"provider" enum:"plex,jellyfin,emby,github,google,oidc" doc:"Which provider to sign in with"`
 	}
 }
 
@@ -35,9 +35,13 @@ type startWebOutput struct {
 func (s *Server) startWeb(ctx context.Context, in *startWebInput) (*startWebOutput, error) {
 	provider := in.Body.Provider
 	if !slices.Contains(s.providers.Enabled, provider) {
-		return nil, problemInvalidInput.err(providerNames[provider] + " sign-in is not enabled here.")
+		return nil, problemInvalidInput.err(s.providerName(provider) + " sign-in is not enabled here.")
 	}
 	out := &startWebOutput{}
+	if s.providers.Redirects[provider] != nil {
+		out.Body.AuthURL = "/auth/" + provider // it makes the flow cookie and redirects (page_auth_upstream.go)
+		return out, nil
+	}
 	if provider != "plex" {
 		out.Body.AuthURL = "/auth/forward?" + provider + "=1"
 		return out, nil
@@ -65,7 +69,8 @@ type authPage struct {
 }
 
 func (s *Server) authPageData(r *http.Request, provider string) authPage {
-	return authPage{pageData: s.pageData(r, "Sign in with "+providerNames[provider]), Provider: provider, ProviderName: providerNames[provider]}
+	name := s.providerName(provider)
+	return authPage{pageData: s.pageData(r, "Sign in with "+name), Provider: provider, ProviderName: name}
 }
 
 // passwordProvider is the media server a /auth/forward request names
