@@ -201,7 +201,7 @@ func (s *Server) authPoll(w http.ResponseWriter, r *http.Request) {
 func registerAuthOperations(api huma.API, s *Server) {
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-start-web", Method: http.MethodPost, Path: "/auth/start-web", Tags: []string{"auth"},
-		Summary: "Start signing in with a media server",
+		Summary: "Start signing in with an outside provider",
 		Errors:  []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 	}, s.startWeb)
 }
