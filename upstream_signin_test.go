@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authportal/authportal/providers/upstream/githubtest"
 	"github.com/authportal/authportal/providers/upstream/googletest"
@@ -190,6 +191,17 @@ func TestUpstreamCallbackRefusals(t *testing.T) {
 		refused(t, other.get(strings.Replace(callback, "/auth/github/", "/auth/google/", 1)), http.StatusBadRequest, "not started in this browser")
 		if n := len(g.RequestsTo(googletest.PathToken)); n != 0 {
 			t.Errorf("a GitHub flow cookie brought to Google's callback made %d token requests", n)
+		}
+	})
+	t.Run("expired cookie", func(t *testing.T) {
+		gh.SignIn("friend")
+		b := ts.browser(t)
+		callback := atFake(t, ts, startUpstream(t, b, "github"))
+		ts.clock.Advance(11 * time.Minute) // the jar still sends it; the portal's clock says it is stale
+		before := tokenRequests()
+		refused(t, b.get(callback), http.StatusBadRequest, "longer than 10 minutes")
+		if tokenRequests() != before {
+			t.Error("an expired flow cookie still asked GitHub for a token")
 		}
 	})
 	t.Run("upstream error param", func(t *testing.T) {

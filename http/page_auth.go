@@ -18,6 +18,8 @@ import (
 // tells the opener (postMessage, same origin only) or, in a full page
 // without an opener, goes on itself. For Plex the opener also asks
 // GET /auth/poll, since Plex's pages cut the popup off from its opener.
+// For GitHub, Google and an OIDC upstream, start-web answers /auth/{provider}
+// (page_auth_upstream.go), which sends the popup on to the upstream.
 
 type startWebInput struct {
 	Body struct {
