@@ -22,14 +22,14 @@ type Providers struct {
 	// RecheckEvery is how often the media servers are asked again whether
 	// the friends linked to them still have access (MEDIA_RECHECK_INTERVAL).
 	RecheckEvery time.Duration
+	Upstream     UpstreamConfig // github, google, oidc (config_upstream.go)
 }
 
 // Has reports whether provider is enabled.
 func (p Providers) Has(provider string) bool { return slices.Contains(p.Enabled, provider) }
 
-// knownProviders are the names LOGIN_PROVIDERS may list; upstreams
-// (github, google, oidc) are not wired yet.
-var knownProviders = []string{"local", "plex", "jellyfin", "emby"}
+// knownProviders are the names LOGIN_PROVIDERS may list.
+var knownProviders = []string{"local", "plex", "jellyfin", "emby", "github", "google", "oidc"}
 
 // loadProvidersConfig: the sign-in providers and their sources.
 func loadProvidersConfig(e env, c *Config) {
@@ -49,8 +49,6 @@ func loadProvidersConfig(e env, c *Config) {
 			case slices.Contains(p.Enabled, name):
 			case slices.Contains(knownProviders, name):
 				p.Enabled = append(p.Enabled, name)
-			case name == "github" || name == "google" || name == "oidc":
-				e.bad("LOGIN_PROVIDERS", "%s sign-in is not available in this version yet", name)
 			default:
 				e.bad("LOGIN_PROVIDERS", "unknown provider %q (use %s)", name, strings.Join(knownProviders, ", "))
 			}
@@ -100,4 +98,5 @@ func loadProvidersConfig(e env, c *Config) {
 			e.bad(mb.prefix+"_SERVER_URL", "is required with %s sign-in, e.g. https://%s.example.com", mb.flavor, mb.flavor)
 		}
 	}
+	loadUpstreamConfig(e, p)
 }

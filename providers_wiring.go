@@ -66,6 +66,9 @@ func signInProviders(c Config, signIn commands.SignInExternalHandler, logger *sl
 			checkers[mb.name] = mediaBrowserChecker{client}
 		}
 	}
+	if err := upstreamFlows(c, &p); err != nil {
+		return p, nil, err
+	}
 	return p, checkers, nil
 }
 

@@ -42,11 +42,22 @@ type Providers struct {
 	Primary   string   // MEDIA_SERVER: the first, most prominent button
 	Plex      PINFlow
 	Passwords map[string]PasswordFlow // "jellyfin", "emby"
+	Redirects map[string]RedirectFlow // "github", "google", "oidc"
+	Names     map[string]string       // how the pages name a provider, over providerNames (OIDC_UPSTREAM_NAME)
 	SignIn    externalSigner
 }
 
 // providerNames are how the pages name each provider.
-var providerNames = map[string]string{"plex": "Plex", "jellyfin": "Jellyfin", "emby": "Emby", "local": "a local account"}
+var providerNames = map[string]string{"plex": "Plex", "jellyfin": "Jellyfin", "emby": "Emby", "local": "a local account",
+	"github": "GitHub", "google": "Google", "oidc": "single sign-on"}
+
+// providerName is how the pages name provider.
+func (s *Server) providerName(provider string) string {
+	if name := s.providers.Names[provider]; name != "" {
+		return name
+	}
+	return providerNames[provider]
+}
 
 // The PIN cookie carries the Plex PIN this browser is waiting for, signed,
 // for 15 minutes; it is read only under /auth.
@@ -140,9 +151,9 @@ func (s *Server) providerProblem(ctx context.Context, provider string, err error
 		m, _ := tooManyAttempts(limited.RetryAfter)
 		return http.StatusTooManyRequests, m.Detail
 	case errors.Is(err, commands.ErrInvalidCredentials):
-		return http.StatusUnauthorized, providerNames[provider] + " did not accept that sign-in. Check the username and password and try again."
+		return http.StatusUnauthorized, s.providerName(provider) + " did not accept that sign-in. Check the username and password and try again."
 	case errors.Is(err, providers.ErrUnavailable):
-		return http.StatusServiceUnavailable, providerNames[provider] + " is not answering right now, so nobody can sign in with it. Try again in a few minutes."
+		return http.StatusServiceUnavailable, s.providerName(provider) + " is not answering right now, so nobody can sign in with it. Try again in a few minutes."
 	}
 	m := problemFor(ctx, s.deps.Logger, err)
 	return m.Status, m.Detail

@@ -18,10 +18,12 @@ import (
 // tells the opener (postMessage, same origin only) or, in a full page
 // without an opener, goes on itself. For Plex the opener also asks
 // GET /auth/poll, since Plex's pages cut the popup off from its opener.
+// For GitHub, Google and an OIDC upstream, start-web answers /auth/{provider}
+// (page_auth_upstream.go), which sends the popup on to the upstream.
 
 type startWebInput struct {
 	Body struct {
-		Provider string `json:"provider" enum:"plex,jellyfin,emby" doc:"Which media server to sign in with"`
+		Provider string `json:"provider" enum:"plex,jellyfin,emby,github,google,oidc" doc:"Which provider to sign in with"`
 	}
 }
 
@@ -35,9 +37,13 @@ type startWebOutput struct {
 func (s *Server) startWeb(ctx context.Context, in *startWebInput) (*startWebOutput, error) {
 	provider := in.Body.Provider
 	if !slices.Contains(s.providers.Enabled, provider) {
-		return nil, problemInvalidInput.err(providerNames[provider] + " sign-in is not enabled here.")
+		return nil, problemInvalidInput.err(s.providerName(provider) + " sign-in is not enabled here.")
 	}
 	out := &startWebOutput{}
+	if s.providers.Redirects[provider] != nil {
+		out.Body.AuthURL = "/auth/" + provider // it makes the flow cookie and redirects (page_auth_upstream.go)
+		return out, nil
+	}
 	if provider != "plex" {
 		out.Body.AuthURL = "/auth/forward?" + provider + "=1"
 		return out, nil
@@ -65,7 +71,8 @@ type authPage struct {
 }
 
 func (s *Server) authPageData(r *http.Request, provider string) authPage {
-	return authPage{pageData: s.pageData(r, "Sign in with "+providerNames[provider]), Provider: provider, ProviderName: providerNames[provider]}
+	name := s.providerName(provider)
+	return authPage{pageData: s.pageData(r, "Sign in with "+name), Provider: provider, ProviderName: name}
 }
 
 // passwordProvider is the media server a /auth/forward request names
@@ -196,7 +203,7 @@ func (s *Server) authPoll(w http.ResponseWriter, r *http.Request) {
 func registerAuthOperations(api huma.API, s *Server) {
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-start-web", Method: http.MethodPost, Path: "/auth/start-web", Tags: []string{"auth"},
-		Summary: "Start signing in with a media server",
+		Summary: "Start signing in with an outside provider",
 		Errors:  []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 	}, s.startWeb)
 }

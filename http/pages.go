@@ -80,7 +80,7 @@ func (s *Server) pageData(r *http.Request, title string) pageData {
 		if id == "local" {
 			continue
 		}
-		b := loginButton{ID: id, Name: providerNames[id], Primary: id == s.providers.Primary}
+		b := loginButton{ID: id, Name: s.providerName(id), Primary: id == s.providers.Primary}
 		if b.Primary {
 			d.Buttons = append([]loginButton{b}, d.Buttons...)
 		} else {
@@ -120,6 +120,8 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /auth/forward", s.authForwardPage)
 	mux.HandleFunc("POST /auth/forward", s.authForwardPost)
 	mux.HandleFunc("GET /auth/poll", s.authPoll)
+	mux.HandleFunc("GET /auth/{provider}", s.upstreamStart)
+	mux.HandleFunc("GET /auth/{provider}/callback", s.upstreamCallback)
 	mux.HandleFunc("GET /docs", s.docsPage)
 }
 

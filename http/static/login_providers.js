@@ -8,7 +8,7 @@
 (function () {
   const box = document.getElementById("providers");
   const error = document.getElementById("provider-error");
-  const kinds = new Set(["plex-auth", "jellyfin-auth", "emby-auth", "auth-portal"]);
+  const kinds = new Set(["plex-auth", "jellyfin-auth", "emby-auth", "github-auth", "google-auth", "oidc-auth", "auth-portal"]);
   let polling = null;
 
   function done(redirect) {
