@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -210,6 +211,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		TrustedProxies: c.TrustedProxies, SessionKey: c.SessionSecret, MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
 		ExtraLinkURL: c.LoginExtraLinkURL, ExtraLinkText: c.LoginExtraLinkText,
 		RequestEmail: c.UnauthRequestEmail, RequestSubject: c.UnauthRequestSubj, Location: c.Location, Version: version,
+		BrandingDir: filepath.Join(c.DataDir, "branding"),
 	}, apihttp.Deps{
 		Login: a.handlers.login, Logout: a.handlers.logout, StartTOTP: a.handlers.startTOTP,
 		VerifyTOTP: a.handlers.verifyTOTP, AnswerMFA: a.handlers.answerMFA,

@@ -58,6 +58,9 @@ type loginButton struct {
 type pageData struct {
 	Title          string
 	Buttons        []loginButton // outside providers, the primary first
+	Logo           string        // the operator's logo, "" for none
+	Theme          bool          // the operator's theme.css
+	HomeText       template.HTML // the operator's home page text for this user
 	LocalEnabled   bool          // the username and password form
 	User           *Principal
 	Next           string
@@ -74,6 +77,14 @@ func (s *Server) pageData(r *http.Request, title string) pageData {
 		Title: title, User: principal(r.Context()), Next: safeNext(r.URL.Query().Get("next"), ""),
 		ExtraLinkURL: s.config.ExtraLinkURL, ExtraLinkText: s.config.ExtraLinkText,
 		MFAEnabled: s.config.MFAEnabled, MFAEnforce: s.config.MFAEnforce,
+	}
+	d.Logo, d.Theme = s.branding.logo(), s.branding.has("theme.css")
+	if d.User != nil {
+		name := "home-unauthorized.html"
+		if d.User.Authorized() {
+			name = "home-authorized.html"
+		}
+		d.HomeText = s.branding.fragment(name)
 	}
 	d.LocalEnabled = len(s.providers.Enabled) == 0 || slices.Contains(s.providers.Enabled, "local")
 	for _, id := range s.providers.Enabled {
@@ -110,6 +121,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /mfa/enroll", s.mfaEnrollPage)
 	mux.HandleFunc("GET /mfa/challenge", s.mfaChallengePage)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /branding/{file}", s.serveBranding)
 	mux.HandleFunc("GET /account", s.accountPage)
 	mux.HandleFunc("POST /account/sessions/revoke-all", s.revokeAllSessions)
 	mux.HandleFunc("POST /account/password", s.changePassword)

@@ -29,6 +29,7 @@ type Config struct {
 	RequestSubject string // UNAUTH_REQUEST_SUBJECT
 	Location       *time.Location
 	Version        string
+	BrandingDir    string // DATA_DIR/branding: the operator's logo, theme and home page texts
 }
 
 // Deps are the handlers and readers the web layer calls.
@@ -70,6 +71,7 @@ type Server struct {
 	jar       cookieJar
 	device    deviceCodec
 	pins      pinCodec
+	branding  branding
 	providers Providers
 	pages     *pages
 	handler   http.Handler
@@ -96,6 +98,7 @@ func New(config Config, deps Deps) (*Server, error) {
 		jar:       cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
 		device:    newDeviceCodec(config.SessionKey),
 		pins:      newPINCodec(config.SessionKey),
+		branding:  branding{dir: config.BrandingDir},
 		providers: deps.Providers,
 		pages:     pg,
 	}
