@@ -69,13 +69,18 @@ func newFlowCodec(sessionKey []byte) flowCodec {
 	return flowCodec{aead: aead}
 }
 
-func (c flowCodec) cookie(jar cookieJar, provider string, v flowValues) http.Cookie {
-	plain, _ := json.Marshal(v) // strings and a number: never fails
+func (c flowCodec) cookie(jar cookieJar, provider string, v flowValues) (http.Cookie, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return http.Cookie{}, err
+	}
 	nonce := make([]byte, c.aead.NonceSize())
-	_, _ = rand.Read(nonce)
+	if _, err := rand.Read(nonce); err != nil {
+		return http.Cookie{}, err
+	}
 	sealed := c.aead.Seal(nonce, nonce, plain, []byte(provider))
 	return http.Cookie{Name: flowCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/auth/" + provider,
-		MaxAge: int(flowTTL.Seconds()), HttpOnly: true, Secure: jar.secure, SameSite: http.SameSiteLaxMode}
+		MaxAge: int(flowTTL.Seconds()), HttpOnly: true, Secure: jar.secure, SameSite: http.SameSiteLaxMode}, nil
 }
 
 func expiredFlowCookie(jar cookieJar, provider string) http.Cookie {
@@ -104,9 +109,6 @@ func (c flowCodec) open(r *http.Request, provider string, now time.Time) (flowVa
 	return v, true
 }
 
-// flowCodec is the codec of flow cookies, from the session key.
-func (s *Server) flowCodec() flowCodec { return newFlowCodec(s.config.SessionKey) }
-
 // oauthErrorCode is what an upstream's error= may look like to be named
 // on the page or in the log (RFC 6749 codes are of this form).
 var oauthErrorCode = regexp.MustCompile(`^[a-z_]{1,64}$`)
@@ -130,7 +132,11 @@ func (s *Server) upstreamStart(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, status, "auth_done.html", d)
 		return
 	}
-	ck := s.flowCodec().cookie(s.jar, provider, v)
+	ck, err := s.flows.cookie(s.jar, provider, v)
+	if err != nil {
+		writeErrorModel(w, r, problemFor(r.Context(), s.deps.Logger, err))
+		return
+	}
 	http.SetCookie(w, &ck)
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
@@ -149,7 +155,7 @@ func (s *Server) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 		d.Error = message
 		s.renderStatus(w, r, status, "auth_done.html", d)
 	}
-	kept, ok := s.flowCodec().open(r, provider, s.deps.Now())
+	kept, ok := s.flows.open(r, provider, s.deps.Now())
 	if _, err := r.Cookie(flowCookie); err == nil {
 		gone := expiredFlowCookie(s.jar, provider) // one use, whatever happens next
 		http.SetCookie(w, &gone)

@@ -72,6 +72,7 @@ type Server struct {
 	device    deviceCodec
 	pins      pinCodec
 	branding  branding
+	flows     flowCodec // upstream sign-in flow cookies
 	providers Providers
 	pages     *pages
 	handler   http.Handler
@@ -99,6 +100,7 @@ func New(config Config, deps Deps) (*Server, error) {
 		device:    newDeviceCodec(config.SessionKey),
 		pins:      newPINCodec(config.SessionKey),
 		branding:  branding{dir: config.BrandingDir},
+		flows:     newFlowCodec(config.SessionKey),
 		providers: deps.Providers,
 		pages:     pg,
 	}
