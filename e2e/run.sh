@@ -19,6 +19,8 @@ e2e_user=e2e
 e2e_password='correct horse battery'
 jellyfin_user=jellyfan
 jellyfin_password='jelly beans on toast'
+jellyfin_link_user=linkfan
+account_user=e2e-account
 plex_friend=plexfriend
 fakes_timeout=20   # seconds for e2e/fakes to say where it listens
 startup_timeout=60 # seconds for GET /startupz to answer 200
@@ -163,7 +165,8 @@ say "go build"
 # --- fake Jellyfin and plex.tv -------------------------------------------
 
 fakes_out=$tmp/fakes.out
-"$tmp/fakes" -jellyfin-user "$jellyfin_user" -jellyfin-password "$jellyfin_password" -plex-friend "$plex_friend" \
+"$tmp/fakes" -jellyfin-user "$jellyfin_user" -jellyfin-password "$jellyfin_password" -jellyfin-link-user "$jellyfin_link_user" \
+	-plex-friend "$plex_friend" \
 	>"$fakes_out" 2>"$tmp/fakes.log" </dev/null &
 fakes_pid=$!
 declare -A fake=()
@@ -219,14 +222,17 @@ until [[ $(http_status "$base_url/startupz") == 200 ]]; do
 done
 say "server started in $((SECONDS - deadline + startup_timeout))s"
 
-say "creating user $e2e_user with the CLI"
-printf '%s\n' "$e2e_password" |
-	"${server_env[@]}" "$tmp/authportal" user add --username "$e2e_user" --email e2e@example.com --password-stdin >/dev/null
+for user in "$e2e_user" "$account_user"; do
+	say "creating user $user with the CLI"
+	printf '%s\n' "$e2e_password" |
+		"${server_env[@]}" "$tmp/authportal" user add --username "$user" --email "$user@example.com" --password-stdin >/dev/null
+done
 
 say "node --test"
 set +e
 (cd "$repo" && E2E_BASE_URL=$base_url E2E_USERNAME=$e2e_user E2E_PASSWORD=$e2e_password \
 	E2E_JELLYFIN_USERNAME=$jellyfin_user E2E_JELLYFIN_PASSWORD=$jellyfin_password E2E_PLEX_USERNAME=$plex_friend \
+	E2E_ACCOUNT_USERNAME=$account_user E2E_JELLYFIN_LINK_USERNAME=$jellyfin_link_user \
 	E2E_PLEX_URL=${fake[PLEX_URL]} E2E_CHROMIUM=$chromium node --test e2e/)
 test_status=$?
 set -e

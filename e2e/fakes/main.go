@@ -33,6 +33,7 @@ func main() {
 	log.SetPrefix("fakes: ")
 	jfUser := flag.String("jellyfin-user", "jellyfan", "the Jellyfin user's name")
 	jfPassword := flag.String("jellyfin-password", "", "the Jellyfin user's password (required)")
+	jfLinkUser := flag.String("jellyfin-link-user", "linkfan", "a second Jellyfin user, with the same password, for linking to a local account")
 	plexFriend := flag.String("plex-friend", "plexfriend", "the username of the Plex account the server is shared with")
 	machineID := flag.String("plex-machine-id", "e2e-plex-server", "the Plex Media Server's machine identifier")
 	flag.Parse()
@@ -44,6 +45,7 @@ func main() {
 	jf, stopJellyfin := mbtest.Start("jellyfin")
 	defer stopJellyfin()
 	jf.AddUser(mbtest.User{Name: *jfUser, Password: *jfPassword})
+	jf.AddUser(mbtest.User{Name: *jfLinkUser, Password: *jfPassword})
 
 	px, stopPlex := plextest.Start()
 	defer stopPlex()
