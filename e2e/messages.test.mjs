@@ -1,0 +1,45 @@
+// The login page believes a popup's "signed in" message only from its own
+// origin: a message from anywhere else must not move it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const baseURL = process.env.E2E_BASE_URL;
+const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const missingEnv = !baseURL ? 'E2E_BASE_URL is not set: run e2e/run.sh' : '';
+
+let browser;
+before(async () => {
+  if (missingEnv) return;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('the login page ignores sign-in messages from other origins', { timeout: 60_000 }, async () => {
+  assert.equal(missingEnv, '', missingEnv);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(new URL('/', baseURL).toString());
+  await page.locator('#providers').waitFor();
+  const homeRequests = [];
+  page.on('request', (req) => { if (new URL(req.url()).pathname === '/home') homeRequests.push(req.url()); });
+  const send = (origin, type) => page.evaluate(([origin, type]) => {
+    window.dispatchEvent(new MessageEvent('message', { origin, data: { type, ok: true, redirect: '/home?from=' + origin } }));
+  }, [origin, type]);
+
+  await send('https://evil.example', 'jellyfin-auth');
+  await send(new URL(baseURL).origin, 'not-a-sign-in');
+  await page.waitForTimeout(500); // a navigation, if the page took the bait, would have begun
+  assert.deepEqual(homeRequests, [], 'a foreign or unknown message moved the login page');
+
+  // The same message from the page's own origin is believed: the page goes
+  // where it says (and, not being signed in, is sent back by the server).
+  await Promise.all([page.waitForRequest(/\/home\?from=/), send(new URL(baseURL).origin, 'jellyfin-auth')]);
+  await context.close();
+});
