@@ -41,5 +41,14 @@ test('the login page ignores sign-in messages from other origins', { timeout: 60
   // The same message from the page's own origin is believed: the page goes
   // where it says (and, not being signed in, is sent back by the server).
   await Promise.all([page.waitForRequest(/\/home\?from=/), send(new URL(baseURL).origin, 'jellyfin-auth')]);
+
+  // A login page opened with ?next= goes there after the sign-in, not home.
+  await page.goto(new URL('/?next=/account', baseURL).toString());
+  await page.locator('#providers').waitFor();
+  await Promise.all([
+    page.waitForRequest((req) => new URL(req.url()).pathname === '/account'),
+    page.evaluate((origin) => window.dispatchEvent(new MessageEvent('message', { origin, data: { type: 'plex-auth', ok: true, redirect: '/home' } })),
+      new URL(baseURL).origin),
+  ]);
   await context.close();
 });

@@ -11,9 +11,14 @@
   const kinds = new Set(["plex-auth", "jellyfin-auth", "emby-auth", "github-auth", "google-auth", "oidc-auth", "auth-portal"]);
   let polling = null;
 
+  // done goes where the sign-in says, carrying the page's own next (a path
+  // on this site the server already checked) past the second factor.
   function done(redirect) {
     if (polling) clearInterval(polling);
-    window.location.assign(redirect || "/home");
+    let to = redirect || "/home";
+    const next = box.dataset.next;
+    if (next) to = to === "/home" ? next : to + (to.includes("?") ? "&" : "?") + "next=" + encodeURIComponent(next);
+    window.location.assign(to);
   }
 
   window.addEventListener("message", (ev) => {
