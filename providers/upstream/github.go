@@ -33,17 +33,7 @@ type GitHubConfig struct {
 
 // Validate reports every missing field at once.
 func (c GitHubConfig) Validate() error {
-	var errs []error
-	if c.ClientID == "" {
-		errs = append(errs, errors.New("upstream github: ClientID is required"))
-	}
-	if c.ClientSecret == "" {
-		errs = append(errs, errors.New("upstream github: ClientSecret is required"))
-	}
-	if c.RedirectURL == "" {
-		errs = append(errs, errors.New("upstream github: RedirectURL is required"))
-	}
-	return errors.Join(errs...)
+	return required("github", "ClientID", c.ClientID, "ClientSecret", c.ClientSecret, "RedirectURL", c.RedirectURL)
 }
 
 // GitHub signs users in with their GitHub account (OAuth 2.0 web flow with

@@ -30,17 +30,7 @@ type GoogleConfig struct {
 
 // Validate reports every missing field at once.
 func (c GoogleConfig) Validate() error {
-	var errs []error
-	if c.ClientID == "" {
-		errs = append(errs, errors.New("upstream google: ClientID is required"))
-	}
-	if c.ClientSecret == "" {
-		errs = append(errs, errors.New("upstream google: ClientSecret is required"))
-	}
-	if c.RedirectURL == "" {
-		errs = append(errs, errors.New("upstream google: RedirectURL is required"))
-	}
-	return errors.Join(errs...)
+	return required("google", "ClientID", c.ClientID, "ClientSecret", c.ClientSecret, "RedirectURL", c.RedirectURL)
 }
 
 // Google signs users in with their Google account: authorization code flow

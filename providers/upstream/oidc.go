@@ -46,20 +46,7 @@ type OIDCConfig struct {
 
 // Validate reports every missing field at once.
 func (c OIDCConfig) Validate() error {
-	var errs []error
-	if c.Issuer == "" {
-		errs = append(errs, errors.New("upstream oidc: Issuer is required"))
-	}
-	if c.ClientID == "" {
-		errs = append(errs, errors.New("upstream oidc: ClientID is required"))
-	}
-	if c.ClientSecret == "" {
-		errs = append(errs, errors.New("upstream oidc: ClientSecret is required"))
-	}
-	if c.RedirectURL == "" {
-		errs = append(errs, errors.New("upstream oidc: RedirectURL is required"))
-	}
-	return errors.Join(errs...)
+	return required("oidc", "Issuer", c.Issuer, "ClientID", c.ClientID, "ClientSecret", c.ClientSecret, "RedirectURL", c.RedirectURL)
 }
 
 // OIDC signs users in through a generic OpenID Connect provider:

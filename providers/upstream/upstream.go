@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -130,4 +131,16 @@ func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 type limitedBody struct {
 	io.Reader
 	io.Closer
+}
+
+// required reports, at once, every empty one of a configuration's required
+// fields, given as name and value pairs, for the upstream called upstream.
+func required(upstream string, fieldsAndValues ...string) error {
+	var errs []error
+	for i := 0; i+1 < len(fieldsAndValues); i += 2 {
+		if fieldsAndValues[i+1] == "" {
+			errs = append(errs, fmt.Errorf("upstream %s: %s is required", upstream, fieldsAndValues[i]))
+		}
+	}
+	return errors.Join(errs...)
 }
