@@ -1,5 +1,5 @@
-// Screenshots and their checks, for any page (a popup too): the same as
-// signin.test.mjs's lookAt, with the page to look at passed in.
+// Screenshots and their checks, for any page (a popup too), shared by
+// every end-to-end test file.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
