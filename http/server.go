@@ -113,6 +113,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	hc.Transformers = append(hc.Transformers, publicErrors) // no submitted value in any error (api_errors.go)
 	api := humago.New(mux, hc)
 	s.registerAPI(api)
+	s.registerAdminAPI(api)
 	if len(deps.Providers.Enabled) > 0 && deps.Providers.SignIn != nil {
 		registerAuthOperations(api, s)
 	}
