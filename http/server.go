@@ -95,7 +95,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	s := &Server{
 		config:    config,
 		deps:      deps,
-		codec:     sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		codec:     newSessionCodec(config.SessionKey, config.BaseURL.String(), deps.Now),
 		jar:       cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
 		device:    newDeviceCodec(config.SessionKey),
 		pins:      newPINCodec(config.SessionKey),
