@@ -131,7 +131,7 @@ func (s *Server) mfaEnrollVerify(ctx context.Context, in *codeInput) (*mfaVerify
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	out := &mfaVerifyOutput{}
-	out.Body.OK, out.Body.RecoveryCodes, out.Body.Redirect = true, res.RecoveryCodes, safeNext(in.Body.Next, "/home")
+	out.Body.OK, out.Body.RecoveryCodes, out.Body.Redirect = true, res.RecoveryCodes, s.safeNext(in.Body.Next, "/home")
 	// Enabling TOTP ended every session of the user's; this browser goes on
 	// in the successor.
 	if out.SetCookie, err = s.sessionCookies(res.Session, res.Position); err != nil {

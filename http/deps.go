@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/queries"
 )
 
@@ -53,4 +54,16 @@ type accessModel interface {
 // headReader tells the position of the last event in the log (queries.Reader).
 type headReader interface {
 	Head(ctx context.Context) (int64, error)
+}
+
+// forwardDecider is this node's in-memory forward-auth model
+// (projections.Access): protected hosts and each user's permissions. The
+// verify endpoint and the sign-in return check read it, never the database.
+type forwardDecider interface {
+	// DecideForward applies domain.DecideForward to a user and the host
+	// (lower case, no port) of the request a proxy asks about.
+	DecideForward(userID, host string) domain.ForwardVerdict
+	// ProtectedHost returns the registered host entry host falls under (the
+	// most specific one), if any.
+	ProtectedHost(host string) (domain.ProtectedHost, bool)
 }

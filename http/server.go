@@ -49,6 +49,7 @@ type Deps struct {
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
+	Forward        forwardDecider   // forward auth (verify.go); nil: /api/auth/verify is not served
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
@@ -138,6 +139,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	h = withRetryAfter(h)
 	h = withDeadline(h)
 	h = withRequestMeta(config.TrustedProxies, h)
+	h = s.withVerify(h) // before everything: the one path every proxied request takes (verify.go)
 	s.handler = h
 	return s, nil
 }
