@@ -51,11 +51,12 @@ type Access struct {
 	live     map[string]time.Time // started, not ended: session id -> its expiry; forgotten after that
 	position int64
 	moved    chan struct{} // closed and replaced whenever position moves
+	fwd      forwardModel  // protected hosts and permissions (access_forward.go)
 }
 
 // NewAccess returns an empty model at position 0.
 func NewAccess() *Access {
-	return &Access{users: map[string]AccessUser{}, live: map[string]time.Time{}, moved: make(chan struct{})}
+	return &Access{users: map[string]AccessUser{}, live: map[string]time.Time{}, moved: make(chan struct{}), fwd: newForwardModel()}
 }
 
 // Load fills the model from the projection tables, read in one snapshot,
