@@ -1,9 +1,12 @@
 package projections
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/authportal/authportal/domain"
+	"github.com/jackc/pgx/v5"
 )
 
 // forwardModel is the part of the access model that forward auth decides
@@ -53,6 +56,59 @@ func (f *forwardModel) removeHost(id string) {
 	} else if f.hostsByName[old.Host] == old {
 		delete(f.hostsByName, old.Host)
 	}
+}
+
+// apply folds a forward-auth event in (the caller holds the lock).
+func (f *forwardModel) apply(e domain.Event) {
+	switch e := e.(type) {
+	case domain.HostAdded:
+		f.putHost(domain.ProtectedHost{ID: e.HostID, Host: e.Host, Name: e.Name, ForwardAuth: e.ForwardAuth})
+	case domain.HostUpdated:
+		f.putHost(domain.ProtectedHost{ID: e.HostID, Host: e.Host, Name: e.Name, ForwardAuth: e.ForwardAuth})
+	case domain.HostRemoved:
+		f.removeHost(e.HostID)
+	case domain.UserPermissionsSet:
+		f.permissions[e.UserID] = domain.PermissionsFrom(e.Mode, e.Hosts)
+	}
+}
+
+// loadForward reads the forward-auth tables on tx (Access.Load's snapshot).
+func loadForward(ctx context.Context, tx pgx.Tx) (forwardModel, error) {
+	f := newForwardModel()
+	rows, err := tx.Query(ctx, `SELECT id, host, name, forward_auth FROM protected_hosts`)
+	if err != nil {
+		return f, fmt.Errorf("projections: access: read protected hosts: %w", err)
+	}
+	for rows.Next() {
+		var h domain.ProtectedHost
+		if err := rows.Scan(&h.ID, &h.Host, &h.Name, &h.ForwardAuth); err != nil {
+			rows.Close()
+			return f, fmt.Errorf("projections: access: read protected hosts: %w", err)
+		}
+		f.putHost(h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return f, fmt.Errorf("projections: access: read protected hosts: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT user_id, mode, hosts FROM user_permissions`)
+	if err != nil {
+		return f, fmt.Errorf("projections: access: read permissions: %w", err)
+	}
+	for rows.Next() {
+		var id, mode string
+		var hosts []string
+		if err := rows.Scan(&id, &mode, &hosts); err != nil {
+			rows.Close()
+			return f, fmt.Errorf("projections: access: read permissions: %w", err)
+		}
+		f.permissions[id] = domain.PermissionsFrom(domain.PermissionMode(mode), hosts)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return f, fmt.Errorf("projections: access: read permissions: %w", err)
+	}
+	return f, nil
 }
 
 // match returns the most specific entry for a host in stored form: the
