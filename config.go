@@ -38,6 +38,9 @@ type Config struct {
 	UnauthRequestEmail  string
 	UnauthRequestSubj   string
 	Providers           Providers // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	// ForwardAuthDefaultAllow is FORWARD_AUTH_DEFAULT=authenticated: a host
+	// that matches no protected host lets any authorized user through.
+	ForwardAuthDefaultAllow bool
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -67,6 +70,7 @@ var configSections = []func(env, *Config){
 	loadLoggingConfig,
 	loadLoginPageConfig,
 	loadProvidersConfig,
+	loadForwardAuthConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

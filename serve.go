@@ -77,6 +77,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		return nil, err
 	}
 	a := &app{config: c, logger: logger, db: db, reader: queries.NewReader(db.pool), access: projections.NewAccess()}
+	a.access.SetForwardDefault(c.ForwardAuthDefaultAllow)
 	a.store = eventstore.New(db.pool, domain.Events(), logger)
 	// argon2id holds 19 MiB per hash: this many at once bounds that memory.
 	hasher, err := local.NewHasher(local.OWASP, max(2, runtime.GOMAXPROCS(0)))

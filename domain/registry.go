@@ -133,6 +133,14 @@ var registrations = []Registration{
 	{TypeSessionEnded, 1, Current[SessionEnded]},
 	{TypePasswordChanged, 1, Current[PasswordChanged]},
 	{TypeTOTPReset, 1, Current[TOTPReset]},
+	{TypeHostAdded, 1, Current[HostAdded]},
+	{TypeHostUpdated, 1, Current[HostUpdated]},
+	{TypeHostRemoved, 1, Current[HostRemoved]},
+	{TypeHostNameClaimed, 1, Current[HostNameClaimed]},
+	{TypeHostNameReleased, 1, Current[HostNameReleased]},
+	{TypeUserPermissionsSet, 1, Current[UserPermissionsSet]},
+	{TypeUserDisabled, 1, Current[UserDisabled]},
+	{TypeUserEnabled, 1, Current[UserEnabled]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

@@ -75,6 +75,14 @@ func samples() []domain.Event {
 		domain.SessionEnded{SessionID: "01JPDQ9A4D6F8H0K2M4P6R8T0VXZ", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "logout", ExpiresAt: expires},
 		domain.PasswordChanged{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", PasswordHash: "v1.c2VhbGVkLWFyZ29uMmlkLXBoYy1zdHJpbmctYnl0ZXM", Reason: "cli"},
 		domain.TOTPReset{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "cli"},
+		domain.HostAdded{HostID: "01JPDR2K5M7P9R1T3V5X7Z9B1D", Host: "jellyseerr.example.com", Name: "Jellyseerr", ForwardAuth: true},
+		domain.HostUpdated{HostID: "01JPDR2K5M7P9R1T3V5X7Z9B1D", Host: "*.apps.example.com", Name: "Apps", ForwardAuth: false},
+		domain.HostRemoved{HostID: "01JPDR2K5M7P9R1T3V5X7Z9B1D", Host: "*.apps.example.com"},
+		domain.HostNameClaimed{Host: "jellyseerr.example.com", HostID: "01JPDR2K5M7P9R1T3V5X7Z9B1D"},
+		domain.HostNameReleased{Host: "jellyseerr.example.com", HostID: "01JPDR2K5M7P9R1T3V5X7Z9B1D"},
+		domain.UserPermissionsSet{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Mode: domain.DenyAll, Hosts: []string{"01JPDR2K5M7P9R1T3V5X7Z9B1D"}},
+		domain.UserDisabled{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "console"},
+		domain.UserEnabled{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "cli"},
 	}
 }
 
