@@ -220,6 +220,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
+		Forward: a.access, // GET /api/auth/verify and sign-in return targets
 	})
 	if err != nil {
 		return err
