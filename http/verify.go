@@ -103,7 +103,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 // with the way back when the original URL is one sign-in may return to.
 func (s *Server) verifyAnonymous(w http.ResponseWriter, r *http.Request, nginx bool, orig forwarded) {
 	login := strings.TrimSuffix(s.config.BaseURL.String(), "/") + "/login"
-	if back := orig.url(); back != "" && s.safeNext(back, "") == back {
+	if back := s.safeNext(orig.url(), ""); back != "" {
 		login += "?rd=" + url.QueryEscape(back)
 	}
 	s.debug(r, "forward auth: not signed in", "host", orig.host)
