@@ -220,6 +220,10 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
+		ForwardAdmin: apihttp.ForwardAdmin{
+			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
+			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
+		},
 	})
 	if err != nil {
 		return err
