@@ -61,6 +61,10 @@ func TestAdminHostsAPI(t *testing.T) {
 			t.Errorf("bad host %q: the detail echoes the value: %v", bad, p["detail"])
 		}
 	}
+	wrong := admin.post("/api/admin/hosts", map[string]any{"hostname": "app.example.com"})
+	if wrong.Status != http.StatusUnprocessableEntity || strings.Contains(string(wrong.Body), "app.example.com") {
+		t.Errorf("a wrong field name: got %d %s, want 422 that does not echo the value", wrong.Status, wrong.Body)
+	}
 	wild := wantStatus(t, "add wildcard", admin.post("/api/admin/hosts", map[string]any{"host": "*.Apps.example.com", "forwardAuth": false}), http.StatusCreated)
 	if wild["host"] != "*.apps.example.com" || wild["forwardAuth"] != false || wild["name"] != "*.apps.example.com" {
 		t.Errorf("wildcard = %v", wild)
