@@ -205,7 +205,11 @@ func (s *Server) adminAccessExplain(ctx context.Context, in *explainInput) (*exp
 		h := hostJSON{ID: v.Host.ID, Host: v.Host.Host, Name: v.Host.Name, ForwardAuth: v.Host.ForwardAuth}
 		b.Host = &h
 	}
-	b.Explanation = explain(v, u.Username, domain.RequestHost(in.Host))
+	host := domain.RequestHost(in.Host)
+	if host == "" {
+		host = "that host"
+	}
+	b.Explanation = explain(v, u.Username, host)
 	return out, nil
 }
 
