@@ -221,6 +221,10 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
 		Forward: a.access, // GET /api/auth/verify and sign-in return targets
+		ForwardAdmin: apihttp.ForwardAdmin{
+			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
+			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
+		},
 	})
 	if err != nil {
 		return err

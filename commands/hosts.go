@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/authportal/authportal/domain"
@@ -133,10 +132,16 @@ func (h HostsHandler) Remove(ctx context.Context, cmd RemoveHost) (Result, error
 
 // load folds a host that exists (added, not removed).
 func (h HostsHandler) load(ctx context.Context, id string) (domain.Host, int64, error) {
+	return loadHost(ctx, h.store, id)
+}
+
+// loadHost folds a host that exists (added, not removed), or
+// domain.ErrHostNotFound.
+func loadHost(ctx context.Context, store Store, id string) (domain.Host, int64, error) {
 	if id == "" {
 		return domain.Host{}, 0, domain.ErrHostNotFound
 	}
-	events, version, err := h.store.Load(ctx, domain.HostStream(id))
+	events, version, err := store.Load(ctx, domain.HostStream(id))
 	if err != nil {
 		return domain.Host{}, 0, err
 	}
@@ -168,17 +173,4 @@ func (h HostsHandler) release(ctx context.Context, host domain.Host) (eventstore
 	}
 	return eventstore.Append{StreamID: domain.HostNameStream(host.Host), Expected: eventstore.Exactly(version),
 		Events: []domain.Event{domain.HostNameReleased{Host: host.Host, HostID: host.ID}}}, nil
-}
-
-// HostExists reports whether a protected host with id exists (added, not
-// removed), from its stream.
-func (h HostsHandler) HostExists(ctx context.Context, id string) (bool, error) {
-	_, _, err := h.load(ctx, id)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, domain.ErrHostNotFound):
-		return false, nil
-	}
-	return false, err
 }

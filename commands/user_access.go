@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/authportal/authportal/domain"
@@ -19,7 +20,6 @@ type SetPermissions struct {
 // SetPermissionsHandler handles SetPermissions.
 type SetPermissionsHandler struct {
 	store Store
-	hosts HostsHandler
 }
 
 // NewSetPermissionsHandler panics on a nil dependency.
@@ -27,7 +27,7 @@ func NewSetPermissionsHandler(store Store) SetPermissionsHandler {
 	if store == nil {
 		panic("commands.NewSetPermissionsHandler: nil dependency")
 	}
-	return SetPermissionsHandler{store: store, hosts: HostsHandler{store: store, newID: func() string { return "" }}}
+	return SetPermissionsHandler{store: store}
 }
 
 // maxPermissionHosts bounds one user's exceptions.
@@ -45,12 +45,12 @@ func (h SetPermissionsHandler) Handle(ctx context.Context, cmd SetPermissions) (
 		return Result{}, &domain.InvalidInputError{Field: "mode", Reason: `"allow_all" or "deny_all"`}
 	}
 	for _, id := range cmd.HostIDs {
-		ok, err := h.hosts.HostExists(ctx, id)
+		_, _, err := loadHost(ctx, h.store, id)
+		if errors.Is(err, domain.ErrHostNotFound) {
+			return Result{}, &domain.InvalidInputError{Field: "hosts", Reason: "every listed host must be a protected host (ids as /api/admin/hosts lists them)"}
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("set permissions: %w", err)
-		}
-		if !ok {
-			return Result{}, &domain.InvalidInputError{Field: "hosts", Reason: fmt.Sprintf("no protected host has the id %q", id)}
 		}
 	}
 	return changeUser(ctx, h.store, "set permissions", cmd.UserID, cmd.Meta, func(u domain.User) ([]domain.Event, error) {

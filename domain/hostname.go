@@ -43,7 +43,7 @@ func NormalizeHost(s string) (string, error) {
 	s = strings.TrimSuffix(s, ".")
 	ascii, err := idna.Lookup.ToASCII(s)
 	if err != nil || ascii == "" {
-		return "", fmt.Errorf("%w: %q has characters or labels a host name cannot have", ErrHostName, s)
+		return "", fmt.Errorf("%w: only letters, digits and hyphens are allowed between the dots, and a part cannot start or end with a hyphen", ErrHostName)
 	}
 	ascii = strings.ToLower(ascii)
 	if len(ascii) > 253 {

@@ -50,6 +50,7 @@ type Deps struct {
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
 	Forward        forwardDecider   // forward auth (verify.go); nil: /api/auth/verify is not served
+	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time

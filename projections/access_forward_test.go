@@ -98,9 +98,14 @@ func TestAccessForwardFollowThenLoad(t *testing.T) {
 	cancel()
 	waitStopped(t, stopped)
 	loaded := projections.NewAccess()
+	loaded.SetForwardDefault(true) // as serve sets it, before loading
 	if err := loaded.Load(t.Context(), pool, time.Now()); err != nil {
 		t.Fatalf("load: %v", err)
 	}
+	if v := loaded.DecideForward("friend", "other.example.net"); v.Reason != domain.ReasonDefaultAllow {
+		t.Errorf("FORWARD_AUTH_DEFAULT=authenticated lost by Load: got %q, want default_allow", v.Reason)
+	}
+	loaded.SetForwardDefault(false)
 	if got, want := loaded.Position(), head(t, store); got != want {
 		t.Errorf("position after load: got %d, want %d", got, want)
 	}

@@ -383,7 +383,7 @@ func (w *world) run(n int64) {
 		w.toggleLink(w.users[1])
 		w.enroll(w.users[2], true)
 		w.answerChallenge(w.users[2], 1)
-		for r := range 5 { // each forward-auth change once
+		for _, r := range []int{0, 0, 1, 2, 3, 4} { // each forward-auth change once, leaving a host
 			w.forwardAction(w.users[3], r)
 		}
 	}

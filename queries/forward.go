@@ -34,21 +34,6 @@ func (r *Reader) ProtectedHosts(ctx context.Context) ([]ProtectedHost, error) {
 	return out, nil
 }
 
-// ProtectedHostByName returns the host registered under a stored-form name
-// (exactly, wildcards included), or ErrNotFound.
-func (r *Reader) ProtectedHostByName(ctx context.Context, host string) (ProtectedHost, error) {
-	var h ProtectedHost
-	err := r.pool.QueryRow(ctx, `SELECT id, host, name, forward_auth FROM protected_hosts WHERE host = $1 ORDER BY id LIMIT 1`, host).
-		Scan(&h.ID, &h.Host, &h.Name, &h.ForwardAuth)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ProtectedHost{}, ErrNotFound
-	}
-	if err != nil {
-		return ProtectedHost{}, fmt.Errorf("queries: protected host %s: %w", host, err)
-	}
-	return h, nil
-}
-
 // UserSummary is a user as the admin API lists them.
 type UserSummary struct {
 	ID              string
