@@ -15,7 +15,7 @@ type loginInput struct {
 	Body struct {
 		Username string `json:"username" maxLength:"256" doc:"Username (case-insensitive)"`
 		Password string `json:"password" maxLength:"4096" doc:"Password, at most 1024 bytes"`
-		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to after sign-in"`
+		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Where to continue after sign-in: a path on this site, or a URL on a protected host (rd)"`
 	}
 }
 

@@ -105,7 +105,7 @@ type codeInput struct {
 	Pending string `cookie:"authportal_mfa" doc:"Pending-MFA session"`
 	Body    struct {
 		Code string `json:"code" minLength:"6" maxLength:"32" doc:"6-digit TOTP code, or a recovery code"`
-		Next string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to"`
+		Next string `json:"next,omitempty" maxLength:"2048" doc:"Where to continue: a path on this site, or a URL on a protected host (rd)"`
 	}
 }
 
