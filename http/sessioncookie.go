@@ -155,7 +155,7 @@ func (c sessionCodec) decode(value string) (SessionClaims, error) {
 
 // verify is decode without the cache: header, signature, payload, claims.
 func (c sessionCodec) verify(value string, now time.Time) (SessionClaims, error) {
-	if !strings.HasPrefix(value, cookieHeader) || value[len(cookieHeader)] != '.' {
+	if len(value) < len(cookieHeader)+2 || !strings.HasPrefix(value, cookieHeader) || value[len(cookieHeader)] != '.' {
 		return SessionClaims{}, errBadCookie
 	}
 	dot := strings.LastIndexByte(value, '.')
