@@ -45,8 +45,11 @@ func (s *Server) verifyDenied(w http.ResponseWriter, r *http.Request, v domain.F
 		if orig.host == "" {
 			subject = "Access"
 		}
-		if s.config.RequestSubject != "" {
+		switch {
+		case s.config.RequestSubject != "" && orig.host != "":
 			subject = s.config.RequestSubject + " (" + orig.host + ")"
+		case s.config.RequestSubject != "":
+			subject = s.config.RequestSubject
 		}
 		d.RequestMailto = "mailto:" + d.RequestEmail + "?" + url.Values{"subject": {subject}}.Encode()
 	}
