@@ -298,9 +298,12 @@ func (w forwardWorld) check(t *testing.T, port int) {
 
 	t.Run("denied: 403, and the app is not reached", func(t *testing.T) {
 		before := w.upstream.hits.Load()
-		p := through(t, port, "secret.test", "/", w.cookie, nil)
+		p := through(t, port, "secret.test", "/", w.cookie, http.Header{"Accept": {"text/html"}})
 		if p.status != http.StatusForbidden {
 			t.Errorf("got %d, want 403:\n%s", p.status, p.body)
+		}
+		if !strings.Contains(p.body, `<h2 id="denied">No access to secret.test</h2>`) {
+			t.Errorf("the browser does not get the page saying why:\n%s", p.body)
 		}
 		if w.upstream.hits.Load() != before {
 			t.Error("a denied request reached the app")
