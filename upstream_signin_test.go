@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authportal/authportal/providers/upstream"
 	"github.com/authportal/authportal/providers/upstream/githubtest"
 	"github.com/authportal/authportal/providers/upstream/googletest"
 	"github.com/authportal/authportal/providers/upstream/optest"
@@ -119,8 +120,8 @@ func TestUpstreamCallbackRefusals(t *testing.T) {
 	ts := startServer(t, map[string]string{"LOGIN_PROVIDERS": "github,google",
 		"GOOGLE_CLIENT_ID": g.ClientID, "GOOGLE_CLIENT_SECRET": g.ClientSecret,
 		"GOOGLE_AUTH_URL": g.URL + googletest.PathAuthorize, "GOOGLE_TOKEN_URL": g.URL + googletest.PathToken,
-		"GOOGLE_USERINFO_URL": g.URL + googletest.PathUserinfo,
-		"GITHUB_CLIENT_ID":    gh.ClientID, "GITHUB_CLIENT_SECRET": gh.ClientSecret,
+		"GOOGLE_JWKS_URL":  g.URL + googletest.PathCerts,
+		"GITHUB_CLIENT_ID": gh.ClientID, "GITHUB_CLIENT_SECRET": gh.ClientSecret,
 		"GITHUB_AUTH_URL": gh.URL + githubtest.PathAuthorize, "GITHUB_TOKEN_URL": gh.URL + githubtest.PathToken, "GITHUB_API_URL": gh.URL,
 		"GITHUB_ALLOWED": "friend@example.com"})
 	tokenRequests := func() int { return len(gh.RequestsTo(githubtest.PathToken)) }
@@ -248,7 +249,7 @@ func TestGoogleSignInAndAllowList(t *testing.T) {
 	ts := startServer(t, map[string]string{"LOGIN_PROVIDERS": "google",
 		"GOOGLE_CLIENT_ID": g.ClientID, "GOOGLE_CLIENT_SECRET": g.ClientSecret,
 		"GOOGLE_AUTH_URL": g.URL + googletest.PathAuthorize, "GOOGLE_TOKEN_URL": g.URL + googletest.PathToken,
-		"GOOGLE_USERINFO_URL": g.URL + googletest.PathUserinfo, "GOOGLE_ALLOWED": "@example.com"})
+		"GOOGLE_JWKS_URL": g.URL + googletest.PathCerts, "GOOGLE_ALLOWED": "@example.com"})
 	for _, tc := range []struct {
 		sub        string
 		authorized bool
@@ -373,5 +374,57 @@ func TestUpstreamConfig(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), `"nonsense"`) || strings.Contains(err.Error(), "gh-secret-value") {
 		t.Errorf("error should name the bad entry and never the secret:\n%v", err)
+	}
+}
+
+// A Google ID token that is forged, for someone else, for another sign-in
+// or stale is refused with the plain message, and signs nobody in.
+func TestGoogleIDTokenRefused(t *testing.T) {
+	t.Parallel()
+	g := googletest.NewServer(t)
+	g.AddAccount(googletest.Account{Sub: "111", Email: "friend@example.com", EmailVerified: true})
+	g.SignIn("111")
+	ts := startServer(t, map[string]string{"LOGIN_PROVIDERS": "google",
+		"GOOGLE_CLIENT_ID": g.ClientID, "GOOGLE_CLIENT_SECRET": g.ClientSecret,
+		"GOOGLE_AUTH_URL": g.URL + googletest.PathAuthorize, "GOOGLE_TOKEN_URL": g.URL + googletest.PathToken,
+		"GOOGLE_JWKS_URL": g.URL + googletest.PathCerts, "GOOGLE_ALLOWED": "@example.com"})
+	tests := []struct {
+		name  string
+		forge func()
+	}{
+		{"signed by another key", func() { g.SignWithUnpublishedKey(true) }},
+		{"for another audience", func() {
+			g.EditIDToken(func(c map[string]any) { c["aud"] = "another-client.apps.googleusercontent.com" })
+		}},
+		{"with another sign-in's nonce", func() {
+			g.EditIDToken(func(c map[string]any) { c["nonce"] = upstream.NewNonce() })
+		}},
+		{"expired", func() {
+			g.EditIDToken(func(c map[string]any) {
+				c["iat"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
+			})
+		}},
+		{"from another issuer", func() {
+			g.EditIDToken(func(c map[string]any) { c["iss"] = "https://accounts.example.test" })
+		}},
+	}
+	for _, tt := range tests {
+		tt.forge()
+		b := ts.browser(t)
+		res := b.get(atFake(t, ts, startUpstream(t, b, "google")))
+		if res.Status != http.StatusUnauthorized || !strings.Contains(string(res.Body), "Google did not accept that sign-in. Start again from the sign-in page.") ||
+			strings.Contains(string(res.Body), `data-done="1"`) {
+			t.Errorf("%s: got %d, want 401 with the plain message:\n%s", tt.name, res.Status, res.Body)
+		}
+		if me := whoAmI(t, b); me["authenticated"] != false {
+			t.Errorf("%s: a refused ID token signed the browser in: %v", tt.name, me)
+		}
+		g.SignWithUnpublishedKey(false)
+		g.EditIDToken(nil)
+	}
+	// The genuine token still works.
+	b := ts.browser(t)
+	if done := b.get(atFake(t, ts, startUpstream(t, b, "google"))); !strings.Contains(string(done.Body), `data-done="1"`) {
+		t.Fatalf("genuine token: %d %s", done.Status, done.Body)
 	}
 }

@@ -31,12 +31,14 @@ func newGitHub(t *testing.T, fake *githubtest.Server, mod func(*upstream.GitHubC
 func TestGitHubFinish(t *testing.T) {
 	tests := []struct {
 		name      string
+		public    string // the profile's public email
 		emails    []githubtest.Email
 		scopes    []string
 		wantEmail string
 	}{
 		{
-			name: "verified primary email is used, the public profile email is not",
+			name:   "verified primary email is used, the public profile email is not",
+			public: "public@example.test",
 			emails: []githubtest.Email{
 				{Email: "other@example.test", Verified: true},
 				{Email: "octo@example.test", Primary: true, Verified: true},
@@ -44,14 +46,28 @@ func TestGitHubFinish(t *testing.T) {
 			wantEmail: "octo@example.test",
 		},
 		{
-			name: "unverified primary email is ignored",
+			name:   "unverified primary email is ignored",
+			public: "public@example.test",
 			emails: []githubtest.Email{
 				{Email: "octo@example.test", Primary: true, Verified: false},
 				{Email: "other@example.test", Verified: true},
 			},
 		},
 		{
+			name: "no public email: the verified primary email goth found",
+			emails: []githubtest.Email{
+				{Email: "other@example.test", Verified: true},
+				{Email: "octo@example.test", Primary: true, Verified: true},
+			},
+			wantEmail: "octo@example.test",
+		},
+		{
+			name:   "no public email, no verified primary: no email, still signed in",
+			emails: []githubtest.Email{{Email: "octo@example.test", Primary: true}, {Email: "other@example.test", Verified: true}},
+		},
+		{
 			name:   "no user:email scope: no email, still signed in",
+			public: "public@example.test",
 			emails: []githubtest.Email{{Email: "octo@example.test", Primary: true, Verified: true}},
 			scopes: []string{"read:user"},
 		},
@@ -60,7 +76,7 @@ func TestGitHubFinish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := githubtest.NewServer(t)
 			fake.AddAccount(githubtest.Account{ID: 583231, Login: "octocat", Name: "The Octocat", AvatarURL: "https://avatars.example.test/u/583231",
-				PublicEmail: "public@example.test", Emails: tt.emails})
+				PublicEmail: tt.public, Emails: tt.emails})
 			fake.SignIn("octocat")
 			g := newGitHub(t, fake, func(c *upstream.GitHubConfig) { c.Scopes = tt.scopes })
 
@@ -142,6 +158,13 @@ func TestGitHubFailures(t *testing.T) {
 				fake.FailWith(githubtest.PathUser, http.StatusInternalServerError)
 			},
 			want: providers.ErrUnavailable,
+		},
+		{
+			name: "/user 401",
+			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) {
+				fake.FailWith(githubtest.PathUser, http.StatusUnauthorized)
+			},
+			want: providers.ErrInvalidCredentials,
 		},
 		{
 			name: "/user/emails 502",
