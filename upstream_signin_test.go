@@ -428,3 +428,100 @@ func TestGoogleIDTokenRefused(t *testing.T) {
 		t.Fatalf("genuine token: %d %s", done.Status, done.Body)
 	}
 }
+
+// githubEnv is the configuration of a portal signing in with gh.
+func githubEnv(gh *githubtest.Server, extra map[string]string) map[string]string {
+	env := map[string]string{"LOGIN_PROVIDERS": "github,local",
+		"GITHUB_CLIENT_ID": gh.ClientID, "GITHUB_CLIENT_SECRET": gh.ClientSecret,
+		"GITHUB_AUTH_URL": gh.URL + githubtest.PathAuthorize, "GITHUB_TOKEN_URL": gh.URL + githubtest.PathToken, "GITHUB_API_URL": gh.URL,
+		"GITHUB_ALLOWED": "friend@example.com"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// When the popup is blocked the login page goes to /auth/{provider} itself,
+// with its next: the sign-in ends there (through the second factor when one
+// is owed), and a next that leaves the site is dropped.
+func TestUpstreamFullPageKeepsNext(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.NewServer(t)
+	gh.AddAccount(githubtest.Account{ID: 7, Login: "friend", Emails: []githubtest.Email{{Email: "friend@example.com", Primary: true, Verified: true}}})
+	gh.SignIn("friend")
+	for _, tc := range []struct {
+		name, enforce, next, want string
+	}{
+		{"next kept", "0", "/account", `data-redirect="/account"`},
+		{"next with a query kept", "0", "/account?tab=sessions", `data-redirect="/account?tab=sessions"`},
+		{"next through the second factor", "1", "/account", `data-redirect="/mfa/enroll?next=%2faccount"`},
+		{"no next", "0", "", `data-redirect="/home"`},
+		{"next to another site dropped", "0", "//evil.example/x", `data-redirect="/home"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, githubEnv(gh, map[string]string{"MFA_ENABLE": "1", "MFA_ENFORCE": tc.enforce}))
+			if tc.next != "" {
+				// The login page hands its next to the buttons' script.
+				if login := ts.browser(t).get("/?next=" + url.QueryEscape(tc.next)); tc.next == "/account" &&
+					!strings.Contains(string(login.Body), `data-next="/account"`) {
+					t.Fatalf("login page lacks data-next:\n%s", login.Body)
+				}
+			}
+			b := ts.browser(t)
+			start := b.get("/auth/github?next=" + url.QueryEscape(tc.next))
+			if start.Status != http.StatusFound {
+				t.Fatalf("GET /auth/github: %d %s", start.Status, start.Body)
+			}
+			done := b.get(atFake(t, ts, start.Header.Get("Location")))
+			if !strings.Contains(string(done.Body), `data-done="1"`) || !strings.Contains(strings.ToLower(string(done.Body)), strings.ToLower(tc.want)) {
+				t.Fatalf("callback: %d, want %s in\n%s", done.Status, tc.want, done.Body)
+			}
+		})
+	}
+}
+
+// The upstream pages spend per-address budgets: past them the answer is a
+// plain page with 429 and Retry-After, and nothing reaches the upstream.
+func TestUpstreamPagesRateLimited(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.NewServer(t)
+	ts := startServer(t, githubEnv(gh, nil))
+	limited := func(t *testing.T, res response) {
+		t.Helper()
+		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" ||
+			!strings.Contains(string(res.Body), "Too many attempts. Try again in") || res.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("got %d (Retry-After %q, Set-Cookie %q), want a plain 429 page:\n%s",
+				res.Status, res.Header.Get("Retry-After"), res.Header.Get("Set-Cookie"), res.Body)
+		}
+	}
+
+	b := ts.browser(t)
+	for i := range 10 {
+		if res := b.get("/auth/github"); res.Status != http.StatusFound {
+			t.Fatalf("start %d: %d, want 302 within the budget", i+1, res.Status)
+		}
+	}
+	limited(t, ts.browser(t).get("/auth/github")) // another browser, the same address
+	if n := len(gh.RequestsTo(githubtest.PathAuthorize)); n != 0 {
+		t.Fatalf("the fake saw %d authorization requests; the test's browser never went there", n)
+	}
+
+	// Callbacks have their own budget: a flood of forged ones is cut off
+	// before any reaches GitHub's token endpoint.
+	for i := range 10 {
+		if res := b.get("/auth/github/callback?code=x&state=y"); res.Status != http.StatusBadRequest {
+			t.Fatalf("callback %d: %d, want 400 (no flow cookie) within the budget", i+1, res.Status)
+		}
+	}
+	limited(t, b.get("/auth/github/callback?code=x&state=y"))
+	if n := len(gh.RequestsTo(githubtest.PathToken)); n != 0 {
+		t.Errorf("%d token requests, want none", n)
+	}
+
+	// The budget refills with time.
+	ts.clock.Advance(time.Minute)
+	if res := b.get("/auth/github"); res.Status != http.StatusFound {
+		t.Errorf("a minute later: %d, want 302", res.Status)
+	}
+}
