@@ -104,15 +104,7 @@ func (g *GitHub) AuthURL(_ context.Context, state, _, verifier string) (string, 
 	if state == "" || verifier == "" {
 		return "", errMissingFlowValue
 	}
-	sess, err := g.goth.BeginAuth(state)
-	if err != nil {
-		return "", err
-	}
-	raw, err := sess.GetAuthURL()
-	if err != nil {
-		return "", err
-	}
-	return authRequest(raw, nil, verifier, "")
+	return gothAuthURL(g.goth, state, nil, verifier, "")
 }
 
 type githubEmail struct {

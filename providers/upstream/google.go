@@ -119,15 +119,7 @@ func (g *Google) AuthURL(_ context.Context, state, nonce, verifier string) (stri
 	if state == "" || nonce == "" || verifier == "" {
 		return "", errMissingFlowValue
 	}
-	sess, err := g.goth.BeginAuth(state)
-	if err != nil {
-		return "", err
-	}
-	raw, err := sess.GetAuthURL()
-	if err != nil {
-		return "", err
-	}
-	return authRequest(raw, g.endpoint, verifier, nonce)
+	return gothAuthURL(g.goth, state, g.endpoint, verifier, nonce)
 }
 
 // googleClaims are the ID token claims the portal reads.

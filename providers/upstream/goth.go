@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/markbates/goth"
 	"golang.org/x/oauth2"
 )
 
@@ -17,6 +18,20 @@ import (
 // Session.Authorize exchanges without one, so the exchange is x/oauth2's with
 // oauth2.VerifierOption), take a context, and report an HTTP status other
 // than inside their error text.
+
+// gothAuthURL returns the authorization URL goth's provider p builds for
+// state, with what goth cannot add (authRequest).
+func gothAuthURL(p goth.Provider, state string, endpoint *url.URL, verifier, nonce string) (string, error) {
+	sess, err := p.BeginAuth(state)
+	if err != nil {
+		return "", err
+	}
+	raw, err := sess.GetAuthURL()
+	if err != nil {
+		return "", err
+	}
+	return authRequest(raw, endpoint, verifier, nonce)
+}
 
 // authRequest returns the authorization URL a goth provider built (raw)
 // with what goth cannot add: the S256 challenge of verifier, the nonce when
