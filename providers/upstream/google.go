@@ -62,7 +62,7 @@ func (c GoogleConfig) Validate() error {
 // EmailVerified is its email_verified.
 type Google struct {
 	goth     *google.Provider // the authorization request
-	endpoint *url.URL         // AuthURL when configured, in place of goth's
+	endpoint *url.URL         // AuthURL, in place of goth's
 	oauth    oauth2.Config    // the code exchange, with PKCE
 	verifier *oidc.IDTokenVerifier
 	http     httpSetup
@@ -76,9 +76,12 @@ func NewGoogle(cfg GoogleConfig) (*Google, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	endpoint, err := optionalURL("google", "AuthURL", cfg.AuthURL)
-	if err != nil {
-		return nil, err
+	// goth's Google endpoint is x/oauth2/google's, a package variable; the
+	// configured one (Google's v2 endpoint by default) takes its place in
+	// the URL goth builds.
+	endpoint, err := url.Parse(orDefault(cfg.AuthURL, googleAuthURL))
+	if err != nil || endpoint.Scheme == "" || endpoint.Host == "" {
+		return nil, errors.New("upstream google: AuthURL must be an absolute URL")
 	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {

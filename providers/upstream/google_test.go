@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/authportal/authportal/providers"
 	"github.com/authportal/authportal/providers/upstream"
 	"github.com/authportal/authportal/providers/upstream/googletest"
+	"golang.org/x/oauth2"
 )
 
 func newGoogle(t *testing.T, fake *googletest.Server, mod func(*upstream.GoogleConfig)) *upstream.Google {
@@ -219,4 +221,41 @@ func TestGoogleOversizedTokenAnswer(t *testing.T) {
 	code := mustState(t, browse(t, authURL, callback, nil), f)
 	_, err = g.Finish(t.Context(), code, f.verifier, f.nonce)
 	wantKind(t, err, providers.ErrUnavailable)
+}
+
+// Unconfigured, the authorization requests goth builds go to GitHub's and
+// Google's own endpoints, with PKCE and (Google) the nonce added.
+func TestDefaultAuthorizationEndpoints(t *testing.T) {
+	f := newFlow()
+	gh, err := upstream.NewGitHub(upstream.GitHubConfig{ClientID: "id", ClientSecret: "s", RedirectURL: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := upstream.NewGoogle(upstream.GoogleConfig{ClientID: "id", ClientSecret: "s", RedirectURL: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		up        upstream.Upstream
+		endpoint  string
+		wantNonce bool
+	}{
+		{gh, "https://github.com/login/oauth/authorize", false},
+		{g, "https://accounts.google.com/o/oauth2/v2/auth", true},
+	} {
+		raw, err := tc.up.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if u.Scheme+"://"+u.Host+u.Path != tc.endpoint || q.Get("client_id") != "id" || q.Get("redirect_uri") != callback ||
+			q.Get("response_type") != "code" || q.Get("state") != f.state || q.Get("code_challenge_method") != "S256" ||
+			q.Get("code_challenge") != oauth2.S256ChallengeFromVerifier(f.verifier) || (q.Get("nonce") == f.nonce) != tc.wantNonce {
+			t.Errorf("%s: authorization URL %s", tc.up.Name(), raw)
+		}
+	}
 }

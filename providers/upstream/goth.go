@@ -56,18 +56,6 @@ func authRequest(raw string, endpoint *url.URL, verifier, nonce string) (string,
 	return u.String(), nil
 }
 
-// optionalURL parses a configured endpoint; empty means the provider's own.
-func optionalURL(upstream, field, raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("upstream %s: %s must be an absolute URL", upstream, field)
-	}
-	return u, nil
-}
-
 // answers notes the HTTP status of each answer a goth call received, by
 // URL path, for mapping goth's untyped errors (0: asked, no answer).
 type answers struct {
