@@ -134,11 +134,13 @@ func (g *GitHub) Finish(ctx context.Context, code, verifier, _ string) (provider
 	u, err := p.FetchUser(&github.Session{AccessToken: tok.AccessToken})
 	noVerified := errors.Is(err, github.ErrNoVerifiedGitHubPrimaryEmail)
 	if err != nil && !noVerified {
-		if e := gothError("github", "user", seen, g.userPath, err); e != nil {
-			return providers.Identity{}, e
+		emailsPath := g.userPath + "/emails"
+		userStatus, _ := seen.of(g.userPath)
+		if _, asked := seen.of(emailsPath); userStatus != http.StatusOK || !asked {
+			return providers.Identity{}, gothError("github", "user", seen, g.userPath, err)
 		}
 		// /user was read: goth failed at /user/emails.
-		if e := gothError("github", "emails", seen, g.userPath+"/emails", err); e.Status == 0 || e.Status >= 500 {
+		if e := gothError("github", "emails", seen, emailsPath, err); e.Status == 0 || e.Status == http.StatusOK || e.Status >= 500 {
 			return providers.Identity{}, e
 		}
 		u.Email = "" // the user:email scope was not granted: no email known
@@ -182,16 +184,16 @@ func (g *GitHub) Finish(ctx context.Context, code, verifier, _ string) (provider
 }
 
 // gothError maps a goth call that failed by the answer path had, as seen
-// recorded it: nil when path answered 200 (it is not where the call
-// failed); unavailability when it was not asked, or got no answer (the
-// cause kept), or answered 5xx; refusal for 401 and 403.
+// recorded it: no answer (or path not asked) is unavailability, the cause
+// kept; 200 is an answer goth could not read, unavailability too; 401 and
+// 403 are refusals; anything else as statusKind.
 func gothError(provider, step string, seen *answers, path string, err error) *Error {
-	status, asked := seen.of(path)
-	switch {
-	case status == http.StatusOK:
-		return nil
-	case !asked || status == 0:
+	status, _ := seen.of(path)
+	switch status {
+	case 0:
 		return &Error{Provider: provider, Step: step, Kind: providers.ErrUnavailable, Cause: transportCause(err)}
+	case http.StatusOK:
+		return &Error{Provider: provider, Step: step, Status: status, Kind: providers.ErrUnavailable, Cause: err}
 	}
 	return &Error{Provider: provider, Step: step, Status: status, Kind: statusKind(status)}
 }

@@ -1,7 +1,9 @@
 package upstream_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -251,5 +253,35 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := upstream.NewOIDC(upstream.OIDCConfig{ClientID: "x", ClientSecret: "y", RedirectURL: callback}); err == nil {
 		t.Error("NewOIDC accepted a config without Issuer")
+	}
+}
+
+// An API answering 200 with something that is not GitHub's JSON is
+// unusable, not believed, wherever goth meets it.
+func TestGitHubUnreadableAnswers(t *testing.T) {
+	for _, path := range []string{githubtest.PathUser, githubtest.PathEmails} {
+		t.Run(path, func(t *testing.T) {
+			fake := githubtest.NewServer(t)
+			fake.AddAccount(githubtest.Account{ID: 1, Login: "octocat"})
+			fake.SignIn("octocat")
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body := `{"id":1,"login":"octocat","email":null}`
+				if r.URL.Path == path {
+					body = "<html>maintenance</html>"
+				}
+				if _, err := io.WriteString(w, body); err != nil {
+					return // the client went away
+				}
+			}))
+			t.Cleanup(api.Close)
+			g := newGitHub(t, fake, func(c *upstream.GitHubConfig) { c.APIURL = api.URL })
+			f := newFlow()
+			authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = g.Finish(t.Context(), mustState(t, browse(t, authURL, callback, nil), f), f.verifier, f.nonce)
+			wantKind(t, err, providers.ErrUnavailable)
+		})
 	}
 }
