@@ -42,7 +42,11 @@ test('the login page ignores sign-in messages from other origins', { timeout: 60
 
   // The same message from the page's own origin is believed: the page goes
   // where it says (and, not being signed in, is sent back by the server).
+  // That navigation must end (the server sends a browser without a session
+  // back to /) before the next one starts, or it interrupts the next.
+  const loaded = page.waitForEvent('load');
   await Promise.all([page.waitForRequest(/\/home\?from=/), send(new URL(baseURL).origin, 'jellyfin-auth')]);
+  await loaded;
 
   // A login page opened with ?next= goes there after the sign-in, not home.
   await page.goto(new URL('/?next=/account', baseURL).toString());
