@@ -24,11 +24,11 @@ import (
 func gothAuthURL(p goth.Provider, state string, endpoint *url.URL, verifier, nonce string) (string, error) {
 	sess, err := p.BeginAuth(state)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("upstream %s: begin the authorization: %w", p.Name(), err)
 	}
 	raw, err := sess.GetAuthURL()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("upstream %s: authorization URL: %w", p.Name(), err)
 	}
 	return authRequest(raw, endpoint, verifier, nonce)
 }
