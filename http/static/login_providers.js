@@ -66,9 +66,15 @@
       error.hidden = true;
       const provider = button.dataset.provider;
       const popup = window.open("", "authportal-" + provider, "popup,width=520,height=720");
+      const blocked = !popup || popup.closed;
       try {
-        const data = await postJSON("/auth/start-web", { provider: provider });
-        if (!popup || popup.closed) {
+        // Plex's pages return to /auth/forward with nothing of ours, so a
+        // whole-page Plex sign-in leaves next with the server (in its PIN
+        // cookie); the popup's opener adds next itself (done).
+        const body = { provider: provider };
+        if (blocked && box.dataset.next) body.next = box.dataset.next;
+        const data = await postJSON("/auth/start-web", body);
+        if (blocked) {
           fullPage(data.authUrl);
           return;
         }
