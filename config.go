@@ -38,6 +38,7 @@ type Config struct {
 	UnauthRequestEmail  string
 	UnauthRequestSubj   string
 	Providers           Providers // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	BackupDir           string    // BACKUP_DIR; default DATA_DIR/backups
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -67,6 +68,7 @@ var configSections = []func(env, *Config){
 	loadLoggingConfig,
 	loadLoginPageConfig,
 	loadProvidersConfig,
+	loadBackupConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

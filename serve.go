@@ -47,6 +47,7 @@ type app struct {
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
 	recheck  workers.MediaAccessRecheck
+	runtime  runtimeConfig // versioned configuration and backups (serve_config.go)
 	now      func() time.Time
 	started  atomic.Bool
 }
@@ -92,10 +93,13 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		return nil, errors.Join(err, db.close(ctx))
 	}
 	a.budgets = budgets
-	policy := domain.SessionPolicy{
+	if a.runtime, err = newRuntimeConfig(c, a.store, sealer, now, logger); err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	policy := livePolicy{config: a.runtime.model, base: domain.SessionPolicy{
 		MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
-	}
+	}}
 	a.now = now
 	var checkers map[string]workers.AccessChecker
 	a.signIn, checkers, err = signInProviders(c, commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy), logger)
@@ -197,6 +201,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		return err
 	}
 
+	if err := a.runtime.start(ctx, c, a.store, logger); err != nil {
+		return err
+	}
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
@@ -219,6 +226,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
+		Config: a.runtime.api, Backups: a.runtime.backups,
 	})
 	if err != nil {
 		return err
@@ -230,6 +238,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	wg.Go(func() { runner.Run(consumers) })
 	wg.Go(func() { a.sweepBudgets(consumers) })
 	wg.Go(func() { a.recheck.Run(consumers, c.Providers.RecheckEvery) })
+	wg.Go(func() { a.runtime.run(consumers, a.store, logger) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)

@@ -133,6 +133,11 @@ var registrations = []Registration{
 	{TypeSessionEnded, 1, Current[SessionEnded]},
 	{TypePasswordChanged, 1, Current[PasswordChanged]},
 	{TypeTOTPReset, 1, Current[TOTPReset]},
+	{TypeConfigSectionSaved, 1, Current[ConfigSectionSaved]},
+	{TypeBackupCreated, 1, Current[BackupCreated]},
+	{TypeBackupDeleted, 1, Current[BackupDeleted]},
+	{TypeBackupRestored, 1, Current[BackupRestored]},
+	{TypeBackupSlotClaimed, 1, Current[BackupSlotClaimed]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

@@ -49,6 +49,8 @@ type Deps struct {
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
+	Config         ConfigAPI        // the versioned configuration API; zero: not served
+	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
