@@ -14,6 +14,8 @@ import (
 // scheduleSource is the current backups section (queries.ConfigModel).
 type scheduleSource interface {
 	Backups() (domain.BackupsConfig, bool)
+	// Changed is closed at the next change of the configuration.
+	Changed() <-chan struct{}
 }
 
 // BackupSchedule makes the scheduled backups. Every node runs it; the slot
@@ -39,11 +41,14 @@ func NewBackupSchedule(config scheduleSource, backups commands.Backups, now func
 		remove: commands.NewDeleteBackupHandler(backups), now: now, logger: logger}
 }
 
-// Run looks at the schedule every interval until ctx ends.
+// Run looks at the schedule every interval, and as soon as the
+// configuration changes (a schedule just turned on starts now), until ctx
+// ends.
 func (w BackupSchedule) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		changed := w.config.Changed()
 		if made, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
 			w.logger.Warn("scheduled backup failed; tried again at the next look", "err", err)
 		} else if made != "" {
@@ -53,6 +58,7 @@ func (w BackupSchedule) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-changed:
 		}
 	}
 }
@@ -81,20 +87,25 @@ func (w BackupSchedule) RunOnce(ctx context.Context) (string, error) {
 	return info.Name, w.prune(ctx, cfg.Retention, meta)
 }
 
-// prune deletes the oldest scheduled backups beyond keep. Backups made by
-// hand are the admin's to delete.
+// prune deletes the scheduled backups of all but the keep newest slots.
+// It counts slots, not files: a node that lost the current slot's claim may
+// not have removed its file yet, and that file must not push a good
+// backup out. Backups made by hand are the admin's to delete.
 func (w BackupSchedule) prune(ctx context.Context, keep int, meta domain.Metadata) error {
 	list, err := w.backups.List()
 	if err != nil {
 		return err
 	}
 	var errs []error
-	kept := 0
+	rank := map[string]int{}
 	for _, b := range list { // newest first
 		if b.Problem != nil || b.Slot == "" {
 			continue
 		}
-		if kept++; kept <= keep {
+		if _, seen := rank[b.Slot]; !seen {
+			rank[b.Slot] = len(rank) + 1
+		}
+		if rank[b.Slot] <= keep {
 			continue
 		}
 		_, err := w.remove.Handle(ctx, commands.DeleteBackup{Name: b.Name, Reason: "retention", Meta: meta})
