@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/authportal/authportal/eventstore/pgtest"
+	"github.com/authportal/authportal/providers/mediabrowser/mbtest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -380,6 +382,55 @@ func TestConfigChangeIsLiveOnSecondNode(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the second node still lets carol in without enrolling after mfa.enforce: %v", login)
+		}
+	}
+}
+
+// The providers section is live too: Jellyfin sign-in turned on in a save
+// on one node is offered, and works, on a node that was already running,
+// and a node started later takes the section over the environment.
+func TestProvidersSectionIsLive(t *testing.T) {
+	t.Parallel()
+	jf := mbtest.NewJellyfin(t)
+	jf.AddUser(mbtest.User{ID: "friend-id", Name: "friend", Password: "jelly pass"})
+	const base = "http://auth.example.test"
+	first, admin := adminBrowser(t, map[string]string{"APP_BASE_URL": base})
+	second := startServer(t, sharedKeys(t, first, map[string]string{"APP_BASE_URL": base}))
+	if page := second.browser(t).get("/"); strings.Contains(string(page.Body), `data-provider="jellyfin"`) {
+		t.Fatal("the login page offers Jellyfin before it is configured")
+	}
+
+	providers := section(t, admin, "providers")["config"].(map[string]any)
+	providers["mediaServer"], providers["login"] = "jellyfin", []string{"jellyfin", "local"}
+	providers["jellyfin"] = map[string]any{"serverUrl": jf.URL, "apiKey": mbtest.APIKey, "adminIsAdmin": false}
+	if res := admin.put("/api/admin/config/providers", map[string]any{"version": 1, "config": providers, "reason": "Jellyfin"}); res.Status != http.StatusOK {
+		t.Fatalf("PUT providers: %d %s", res.Status, res.Body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if page := second.browser(t).get("/"); strings.Contains(string(page.Body), `data-provider="jellyfin"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the running node does not offer Jellyfin after the providers section turned it on")
+		}
+	}
+	signIn := func(ts *testServer) {
+		t.Helper()
+		b := ts.browser(t)
+		done := b.postForm("/auth/forward?jellyfin=1", url.Values{"username": {"friend"}, "password": {"jelly pass"}})
+		if done.Status != http.StatusOK || !strings.Contains(string(done.Body), `data-done="1"`) {
+			t.Fatalf("Jellyfin sign-in on %s: %d %s", ts.URL, done.Status, done.Body)
+		}
+		if me := b.get("/whoami").JSON(t); me["provider"] != "jellyfin" || me["authorized"] != true {
+			t.Errorf("whoami after Jellyfin sign-in = %v", me)
+		}
+	}
+	signIn(second)
+	third := startServer(t, sharedKeys(t, first, map[string]string{"APP_BASE_URL": base})) // no MEDIA_SERVER in its environment
+	signIn(third)
+	for _, e := range storedEvents(t, first, "config-providers") {
+		if strings.Contains(e, mbtest.APIKey) {
+			t.Error("the Jellyfin API key is in the log in clear")
 		}
 	}
 }

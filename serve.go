@@ -46,10 +46,14 @@ type app struct {
 	budgets  *throttle.Buckets
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
-	recheck  workers.MediaAccessRecheck
-	runtime  runtimeConfig // versioned configuration and backups (serve_config.go)
-	now      func() time.Time
-	started  atomic.Bool
+	// externalSignIn and checkers rebuild signIn and the re-check's
+	// servers when the providers section changes (providers_live.go).
+	externalSignIn commands.SignInExternalHandler
+	checkers       *liveCheckers
+	recheck        workers.MediaAccessRecheck
+	runtime        runtimeConfig // versioned configuration and backups (serve_config.go)
+	now            func() time.Time
+	started        atomic.Bool
 }
 
 type handlers struct {
@@ -102,11 +106,13 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	}}
 	a.now = now
 	var checkers map[string]workers.AccessChecker
-	a.signIn, checkers, err = signInProviders(c, commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy), logger)
+	a.externalSignIn = commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy)
+	a.signIn, checkers, err = signInProviders(c, a.externalSignIn, logger)
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
-	a.recheck = workers.NewMediaAccessRecheck(db.pool, a.reader, sealer, commands.NewRecheckMediaAccessHandler(a.store), checkers, logger)
+	a.checkers = &liveCheckers{checkers: checkers}
+	a.recheck = workers.NewMediaAccessRecheck(db.pool, a.reader, sealer, commands.NewRecheckMediaAccessHandler(a.store), a.checkers.forwarders(), logger)
 	a.handlers = handlers{
 		register:          commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
 		login:             commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
@@ -204,6 +210,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	if err := a.runtime.start(ctx, c, a.store, logger); err != nil {
 		return err
 	}
+	if err := a.useProvidersSection(); err != nil {
+		return err
+	}
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
@@ -239,6 +248,8 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	wg.Go(func() { a.sweepBudgets(consumers) })
 	wg.Go(func() { a.recheck.Run(consumers, c.Providers.RecheckEvery) })
 	wg.Go(func() { a.runtime.run(consumers, a.store, logger) })
+	live := newWebHolder(web)
+	wg.Go(func() { a.followSections(consumers, live, logger) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)
@@ -250,7 +261,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	}()
 
 	srv := &nethttp.Server{
-		Handler:           web,
+		Handler:           live,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -25,6 +25,7 @@ const backupScheduleEvery = time.Minute
 // the backup schedule.
 type runtimeConfig struct {
 	model    *projections.Config
+	sealer   *commands.Sealer
 	seed     commands.SeedConfigHandler
 	api      apihttp.ConfigAPI
 	backups  apihttp.BackupsAPI
@@ -39,8 +40,8 @@ func newRuntimeConfig(c Config, store *eventstore.Store, sealer *commands.Sealer
 	model := projections.NewConfig()
 	files := commands.NewBackups(store, commands.NewBackupDir(c.BackupDir), archive, now, newID)
 	return runtimeConfig{
-		model: model,
-		seed:  commands.NewSeedConfigHandler(store, sealer),
+		model: model, sealer: sealer,
+		seed: commands.NewSeedConfigHandler(store, sealer),
 		api: apihttp.ConfigAPI{Save: commands.NewSaveConfigHandler(store, sealer), Restore: commands.NewRestoreConfigHandler(store),
 			History: queries.NewConfigHistory(store)},
 		backups: apihttp.BackupsAPI{Files: files, Create: commands.NewCreateBackupHandler(files),
