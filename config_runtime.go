@@ -92,3 +92,14 @@ func (l livePolicy) Policy() domain.SessionPolicy {
 	}
 	return p
 }
+
+// issuer is the name authenticator apps show for new enrollments: the mfa
+// section's, or def (MFA_ISSUER) while it has none.
+func (l livePolicy) issuer(def string) func() string {
+	return func() string {
+		if m, ok := l.config.MFA(); ok && m.Issuer != "" {
+			return m.Issuer
+		}
+		return def
+	}
+}

@@ -117,7 +117,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		register:          commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
 		login:             commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
 		logout:            commands.NewLogoutHandler(a.store),
-		startTOTP:         commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
+		startTOTP:         commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, policy.issuer(c.MFAIssuer)),
 		verifyTOTP:        commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, budgets, newID, now, policy),
 		answerMFA:         commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		changeOwnPassword: commands.NewChangeOwnPasswordHandler(a.store, hasher, sealer, budgets, newID, now, policy),
