@@ -152,7 +152,7 @@ func DecodeConfig(section string, raw []byte) (ConfigDocument, error) {
 		return nil, &ConfigInvalidError{[]FieldProblem{{section, "must be a JSON object"}}}
 	}
 	if problems := unknownFields(generic, reflect.TypeOf(doc).Elem(), section); len(problems) > 0 {
-		return nil, &ConfigInvalidError{problems}
+		return nil, &ConfigInvalidError{problems[:min(len(problems), maxProblems)]}
 	}
 	if err := json.Unmarshal(raw, doc); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -177,7 +177,7 @@ func EncodeConfig(doc ConfigDocument) (json.RawMessage, error) {
 // ValidateConfig is doc.Validate as an error.
 func ValidateConfig(doc ConfigDocument) error {
 	if problems := doc.Validate(); len(problems) > 0 {
-		return &ConfigInvalidError{problems}
+		return &ConfigInvalidError{problems[:min(len(problems), maxProblems)]}
 	}
 	return nil
 }
@@ -190,11 +190,14 @@ func unknownFields(v any, t reflect.Type, path string) []FieldProblem {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == secretType {
+		return secretShape(v, path)
+	}
 	var out []FieldProblem
 	switch v := v.(type) {
 	case map[string]any:
-		if t.Kind() != reflect.Struct || t == secretType {
-			return nil // the type error, if any, is reported by the decoder
+		if t.Kind() != reflect.Struct {
+			return nil // the type error is reported by the decoder
 		}
 		fields := map[string]reflect.Type{}
 		for i := range t.NumField() {
@@ -212,7 +215,10 @@ func unknownFields(v any, t reflect.Type, path string) []FieldProblem {
 		for _, k := range keys {
 			ft, ok := fields[k]
 			if !ok {
-				out = append(out, FieldProblem{path + "." + k, "is not a setting of this section"})
+				out = append(out, FieldProblem{fieldPath(path, k), "is not a setting of this section"})
+				if len(out) >= maxProblems {
+					return out
+				}
 				continue
 			}
 			out = append(out, unknownFields(v[k], ft, path+"."+k)...)
@@ -225,6 +231,39 @@ func unknownFields(v any, t reflect.Type, path string) []FieldProblem {
 		}
 	}
 	return out
+}
+
+// maxProblems bounds the problems one document reports (and so what of a
+// client's keys an answer repeats).
+const maxProblems = 20
+
+// fieldPath names key under path, cut short: an unknown key is the
+// client's own text, and an answer repeats it.
+func fieldPath(path, key string) string {
+	if len(key) > 64 {
+		key = key[:64] + "…"
+	}
+	return path + "." + key
+}
+
+// secretShape checks a secret's edit or stored form: a string, null, or an
+// object of "set" (true or false) and "sealed" (a string).
+func secretShape(v any, path string) []FieldProblem {
+	bad := []FieldProblem{{path, "must be a string, or {\"set\": true} to keep the stored one"}}
+	switch v := v.(type) {
+	case nil, string:
+		return nil
+	case map[string]any:
+		for k, e := range v {
+			_, isBool := e.(bool)
+			_, isString := e.(string)
+			if (k != "set" || !isBool) && (k != "sealed" || !isString) {
+				return bad
+			}
+		}
+		return nil
+	}
+	return bad
 }
 
 // jsonKind says what JSON a Go type is written as.

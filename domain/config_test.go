@@ -159,3 +159,21 @@ func TestConfigDiff(t *testing.T) {
 		t.Errorf("diff of a version with itself = %v, want none", same)
 	}
 }
+
+// A malformed secret is named by its field, and an unknown key is repeated
+// only cut short.
+func TestConfigProblemsNameTheirField(t *testing.T) {
+	for _, tc := range []struct {
+		raw, want string
+	}{
+		{`{"host":"","port":25,"security":"none","password":{"value":"x"}}`, "smtp.password: must be a string"},
+		{`{"host":"","port":25,"security":"none","password":42}`, "smtp.password: must be a string"},
+		{`{"host":"","port":25,"security":"none","` + strings.Repeat("k", 5000) + `":1}`, "smtp." + strings.Repeat("k", 64) + "…: is not a setting"},
+	} {
+		_, err := domain.DecodeConfig("smtp", []byte(tc.raw))
+		var invalid *domain.ConfigInvalidError
+		if !errors.As(err, &invalid) || len(invalid.Problems) != 1 || !strings.HasPrefix(invalid.Problems[0].String(), tc.want) {
+			t.Errorf("%.80s: got %v, want one problem starting %q", tc.raw, err, tc.want)
+		}
+	}
+}
