@@ -46,14 +46,15 @@ type app struct {
 	budgets  *throttle.Buckets
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
+	recheck  workers.MediaAccessRecheck
+	now      func() time.Time
+	started  atomic.Bool
+
+	runtime runtimeConfig // versioned configuration and backups (serve_config.go)
 	// externalSignIn and checkers rebuild signIn and the re-check's
 	// servers when the providers section changes (providers_live.go).
 	externalSignIn commands.SignInExternalHandler
 	checkers       *liveCheckers
-	recheck        workers.MediaAccessRecheck
-	runtime        runtimeConfig // versioned configuration and backups (serve_config.go)
-	now            func() time.Time
-	started        atomic.Bool
 }
 
 type handlers struct {
