@@ -235,6 +235,11 @@ func TestConfigAPIRefusesOthers(t *testing.T) {
 	user.login("bob", "correct horse battery", http.StatusOK)
 	anon := ts.browser(t)
 	edit := map[string]any{"version": 1, "config": map[string]any{"sessionTtl": "1h"}}
+	made := admin.post("/api/admin/backups", map[string]any{"sections": []string{"security"}})
+	name, _ := made.JSON(t)["name"].(string)
+	if made.Status != http.StatusCreated || name == "" {
+		t.Fatalf("POST backups: %d %s", made.Status, made.Body)
+	}
 	for _, tc := range []struct {
 		name   string
 		b      *browser
@@ -252,6 +257,15 @@ func TestConfigAPIRefusesOthers(t *testing.T) {
 		{"non-admin restore", user, http.MethodPost, "/api/admin/config/security/restore", map[string]any{"version": 1}, nil, 403, "not-admin"},
 		{"non-admin backup", user, http.MethodPost, "/api/admin/backups", map[string]any{}, nil, 403, "not-admin"},
 		{"anonymous backups", anon, http.MethodGet, "/api/admin/backups", nil, nil, 401, "unauthenticated"},
+		{"anonymous diff", anon, http.MethodGet, "/api/admin/config/history/security/diff", nil, nil, 401, "unauthenticated"},
+		{"non-admin diff", user, http.MethodGet, "/api/admin/config/history/security/diff", nil, nil, 403, "not-admin"},
+		{"non-admin download", user, http.MethodGet, "/api/admin/backups/" + name, nil, nil, 403, "not-admin"},
+		{"anonymous download", anon, http.MethodGet, "/api/admin/backups/" + name, nil, nil, 401, "unauthenticated"},
+		{"non-admin delete", user, http.MethodDelete, "/api/admin/backups/" + name, nil, nil, 403, "not-admin"},
+		{"non-admin backup restore", user, http.MethodPost, "/api/admin/backups/" + name + "/restore", map[string]any{}, nil, 403, "not-admin"},
+		{"non-admin schedule", user, http.MethodPut, "/api/admin/backups/schedule", map[string]any{"schedule": "daily", "sections": []string{"smtp"}, "retention": 1}, nil, 403, "not-admin"},
+		{"cross-origin delete", admin, http.MethodDelete, "/api/admin/backups/" + name, nil, http.Header{"Origin": {"https://evil.example"}}, 403, "cross-origin"},
+		{"cross-origin backup restore", admin, http.MethodPost, "/api/admin/backups/" + name + "/restore", map[string]any{}, http.Header{"Origin": {"https://evil.example"}}, 403, "cross-origin"},
 		{"cross-origin edit", admin, http.MethodPut, "/api/admin/config/security", edit, http.Header{"Origin": {"https://evil.example"}}, 403, "cross-origin"},
 		{"cross-site restore", admin, http.MethodPost, "/api/admin/config/security/restore", map[string]any{"version": 1}, http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403, "cross-origin"},
 		{"cross-origin backup", admin, http.MethodPost, "/api/admin/backups", map[string]any{}, http.Header{"Origin": {"https://evil.example"}}, 403, "cross-origin"},
@@ -264,8 +278,11 @@ func TestConfigAPIRefusesOthers(t *testing.T) {
 	if v := section(t, admin, "security")["version"]; v != 1.0 {
 		t.Errorf("security version = %v after refused requests, want 1", v)
 	}
-	if list := admin.get("/api/admin/backups").JSON(t)["backups"].([]any); len(list) != 0 {
-		t.Errorf("backups after refused requests: %v, want none", list)
+	if list := admin.get("/api/admin/backups").JSON(t)["backups"].([]any); len(list) != 1 || list[0].(map[string]any)["name"] != name {
+		t.Errorf("backups after refused requests: %v, want only %s", list, name)
+	}
+	if v := section(t, admin, "backups")["version"]; v != 1.0 {
+		t.Errorf("backups version = %v after refused requests, want 1", v)
 	}
 }
 
