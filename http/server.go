@@ -50,6 +50,8 @@ type Deps struct {
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
+	Config         ConfigAPI        // the versioned configuration API; zero: not served
+	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
