@@ -133,6 +133,13 @@ var registrations = []Registration{
 	{TypeSessionEnded, 1, Current[SessionEnded]},
 	{TypePasswordChanged, 1, Current[PasswordChanged]},
 	{TypeTOTPReset, 1, Current[TOTPReset]},
+	{TypeInviteCreated, 1, Current[InviteCreated]},
+	{TypeInviteEmailSending, 1, Current[InviteEmailSending]},
+	{TypeInviteEmailSent, 1, Current[InviteEmailSent]},
+	{TypeInviteEmailFailed, 1, Current[InviteEmailFailed]},
+	{TypeInviteResendRequested, 1, Current[InviteResendRequested]},
+	{TypeInviteRevoked, 1, Current[InviteRevoked]},
+	{TypeInviteAccepted, 1, Current[InviteAccepted]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

@@ -75,6 +75,16 @@ func samples() []domain.Event {
 		domain.SessionEnded{SessionID: "01JPDQ9A4D6F8H0K2M4P6R8T0VXZ", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "logout", ExpiresAt: expires},
 		domain.PasswordChanged{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", PasswordHash: "v1.c2VhbGVkLWFyZ29uMmlkLXBoYy1zdHJpbmctYnl0ZXM", Reason: "cli"},
 		domain.TOTPReset{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "cli"},
+		domain.InviteCreated{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Email: "friend@example.com", Role: "user",
+			PermissionMode: "deny_all", PermittedHosts: []string{"01JPHOST0000000000000000AB"}, ExpiresAt: expires, MaxUses: 1,
+			TokenDigest: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+			SealedToken: "v1.c2VhbGVkLWludml0ZS10b2tlbi1ieXRlcw"},
+		domain.InviteEmailSending{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Attempt: 2, MessageID: "<invite-K7Q2M4X9W3T8R5N6B1C0D2F4GH-2@auth.example.com>"},
+		domain.InviteEmailSent{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Attempt: 2, MessageID: "<invite-K7Q2M4X9W3T8R5N6B1C0D2F4GH-2@auth.example.com>"},
+		domain.InviteEmailFailed{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Attempt: 1, Reason: "dial tcp 192.0.2.1:587: connection refused", Final: false},
+		domain.InviteResendRequested{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH"},
+		domain.InviteRevoked{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH"},
+		domain.InviteAccepted{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", DisplayName: "Ada Lovelace", Uses: 1},
 	}
 }
 
