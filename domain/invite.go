@@ -260,13 +260,18 @@ func (i Invite) MailOutcome(attempt int, messageID string, sendErr string, maxAt
 // digest is given, for the new user userID. The digest is compared in
 // constant time.
 func (i Invite) Accept(digest, userID, name string, now time.Time) (InviteAccepted, error) {
-	if !i.Exists() || subtle.ConstantTimeCompare([]byte(digest), []byte(i.Created.TokenDigest)) != 1 {
+	if !i.MatchesToken(digest) {
 		return InviteAccepted{}, ErrInviteNotFound
 	}
 	if err := i.usable(now); err != nil {
 		return InviteAccepted{}, err
 	}
 	return InviteAccepted{InviteID: i.Created.InviteID, UserID: userID, DisplayName: displayName(name), Uses: i.Uses + 1}, nil
+}
+
+// MatchesToken compares a token's digest with the invite's, in constant time.
+func (i Invite) MatchesToken(digest string) bool {
+	return i.Exists() && subtle.ConstantTimeCompare([]byte(digest), []byte(i.Created.TokenDigest)) == 1
 }
 
 // Usable says why the invite cannot be used at now, or nil.

@@ -1,0 +1,84 @@
+package queries
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/authportal/authportal/domain"
+	"github.com/jackc/pgx/v5"
+)
+
+// InviteSummary is one invite as the admin console lists it. It never
+// holds the invite's secret.
+type InviteSummary struct {
+	ID           string
+	Email        string
+	Role         string
+	Link         bool
+	State        string // domain.InviteState*: pending, sent, failed, accepted, expired, revoked
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	MaxUses      int
+	Uses         int
+	MailAttempts int
+	MailError    string
+}
+
+// FindInvite returns the invite whose token has digest (found false when
+// none has). It only finds the invite: whether it may be used is decided
+// from its stream.
+func (r *Reader) FindInvite(ctx context.Context, digest string) (id string, found bool, err error) {
+	err = r.pool.QueryRow(ctx, `SELECT id FROM invites WHERE digest = $1`, digest).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("queries: invite by digest: %w", err)
+	}
+	return id, true, nil
+}
+
+// Invites lists the newest invites first, at most limit, with their state at now.
+func (r *Reader) Invites(ctx context.Context, now time.Time, limit int) ([]InviteSummary, error) {
+	rows, err := r.pool.Query(ctx, `SELECT id, email, role, link, created_at, expires_at, max_uses, uses, revoked,
+		mail_state, mail_attempts, mail_error FROM invites ORDER BY created_at DESC, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("queries: invites: %w", err)
+	}
+	defer rows.Close()
+	var out []InviteSummary
+	for rows.Next() {
+		var s InviteSummary
+		var revoked bool
+		var mail string
+		if err := rows.Scan(&s.ID, &s.Email, &s.Role, &s.Link, &s.CreatedAt, &s.ExpiresAt, &s.MaxUses, &s.Uses, &revoked,
+			&mail, &s.MailAttempts, &s.MailError); err != nil {
+			return nil, fmt.Errorf("queries: invites: %w", err)
+		}
+		s.State = inviteState(revoked, s.Uses >= s.MaxUses, !now.Before(s.ExpiresAt), mail)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queries: invites: %w", err)
+	}
+	return out, nil
+}
+
+// inviteState orders the facts as domain.Invite.State does.
+func inviteState(revoked, used, expired bool, mail string) string {
+	switch {
+	case revoked:
+		return domain.InviteStateRevoked
+	case used:
+		return domain.InviteStateAccepted
+	case expired:
+		return domain.InviteStateExpired
+	case mail == "sent":
+		return domain.InviteStateSent
+	case mail == "failed":
+		return domain.InviteStateFailed
+	}
+	return domain.InviteStatePending
+}
