@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
@@ -85,8 +86,10 @@ type RecordInviteMail struct {
 	InviteID    string
 	Attempt     int
 	MessageID   string
-	Error       string // "" when the SMTP server accepted the mail
-	MaxAttempts int    // per round; the failure of the last one is final
+	Error       string    // "" when the SMTP server accepted the mail
+	Permanent   bool      // the server refused for good (5xx): no retry
+	MaxAttempts int       // per round; the failure of the last one is final
+	RetryAt     time.Time // when a failure that is not final is due again
 	Meta        domain.Metadata
 }
 
@@ -113,7 +116,7 @@ func (h RecordInviteMailHandler) Handle(ctx context.Context, cmd RecordInviteMai
 			outcome = nil
 			return nil, nil
 		}
-		outcome = inv.MailOutcome(cmd.Attempt, cmd.MessageID, cmd.Error, cmd.MaxAttempts)
+		outcome = inv.MailOutcome(cmd.Attempt, cmd.MessageID, cmd.Error, cmd.Permanent, cmd.MaxAttempts, cmd.RetryAt)
 		return []domain.Event{outcome}, nil
 	})
 	return outcome, res, err

@@ -54,6 +54,7 @@ type Invite struct {
 	Sent          bool // this round's mail was accepted
 	GaveUp        bool // this round failed for the last time
 	LastError     string
+	RetryAt       time.Time // the next attempt is not due before
 }
 
 // Exists reports whether the stream held a creation.
@@ -72,10 +73,10 @@ func (i *Invite) Apply(e Event) {
 		i.InFlight, i.InFlightID, i.Sent, i.LastError = 0, "", true, ""
 	case InviteEmailFailed:
 		i.InFlight, i.InFlightID, i.LastError = 0, "", e.Reason
-		i.GaveUp = e.Final
+		i.GaveUp, i.RetryAt = e.Final, e.RetryAt
 	case InviteResendRequested:
 		i.Round++
-		i.RoundAttempts, i.Sent, i.GaveUp, i.LastError = 0, false, false, ""
+		i.RoundAttempts, i.Sent, i.GaveUp, i.LastError, i.RetryAt = 0, false, false, "", time.Time{}
 	case InviteRevoked:
 		i.Revoked = true
 	case InviteAccepted:
@@ -242,18 +243,26 @@ func (i Invite) BeginMail(now time.Time, messageID func(attempt int) string) (at
 	if i.InFlight != 0 {
 		return i.InFlight, i.InFlightID, nil, nil
 	}
+	if now.Before(i.RetryAt) {
+		return 0, "", nil, ErrInviteNoMail // not due yet
+	}
 	n := i.Attempt + 1
 	id = messageID(n)
 	return n, id, InviteEmailSending{InviteID: i.Created.InviteID, Attempt: n, MessageID: id}, nil
 }
 
 // MailOutcome decides what an attempt's result records: sent, or failed
-// (final once the round has had maxAttempts).
-func (i Invite) MailOutcome(attempt int, messageID string, sendErr string, maxAttempts int) Event {
+// (final once the round has had maxAttempts or the failure is permanent,
+// else due again at retryAt).
+func (i Invite) MailOutcome(attempt int, messageID string, sendErr string, permanent bool, maxAttempts int, retryAt time.Time) Event {
 	if sendErr == "" {
 		return InviteEmailSent{InviteID: i.Created.InviteID, Attempt: attempt, MessageID: messageID}
 	}
-	return InviteEmailFailed{InviteID: i.Created.InviteID, Attempt: attempt, Reason: sendErr, Final: i.RoundAttempts >= maxAttempts}
+	f := InviteEmailFailed{InviteID: i.Created.InviteID, Attempt: attempt, Reason: sendErr, Final: permanent || i.RoundAttempts >= maxAttempts}
+	if !f.Final {
+		f.RetryAt = retryAt.UTC()
+	}
+	return f
 }
 
 // Accept decides one use of the invite by the holder of a token whose

@@ -49,10 +49,11 @@ type InviteEmailSent struct {
 // InviteEmailFailed records an attempt the SMTP server refused or that
 // could not reach it. Final means the mailer gave up; an admin may resend.
 type InviteEmailFailed struct {
-	InviteID string `json:"inviteId"`
-	Attempt  int    `json:"attempt"`
-	Reason   string `json:"reason"` // the server's answer or the network error, never a secret
-	Final    bool   `json:"final"`
+	InviteID string    `json:"inviteId"`
+	Attempt  int       `json:"attempt"`
+	Reason   string    `json:"reason"` // the server's answer or the network error, never a secret
+	Final    bool      `json:"final"`
+	RetryAt  time.Time `json:"retryAt,omitzero"` // when the next attempt is due; zero when final
 }
 
 // InviteResendRequested asks the mailer for a fresh round of attempts.

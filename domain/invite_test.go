@@ -82,13 +82,17 @@ func TestInviteMailRoundsResumeInFlightAndGiveUp(t *testing.T) {
 	if err != nil || n2 != 1 || mid2 != mid || intent2 != nil {
 		t.Fatalf("resume: got %d %q %v %v, want attempt 1, %q, no intent", n2, mid2, intent2, err, mid)
 	}
-	inv.Apply(inv.MailOutcome(1, mid, "refused", 2))
+	inv.Apply(inv.MailOutcome(1, mid, "refused", false, 2, now.Add(time.Minute)))
+	if _, _, _, err := inv.BeginMail(now, id); err == nil {
+		t.Fatal("a retry before its time: got an attempt, want none")
+	}
+	now = now.Add(time.Minute)
 	if !inv.MailOwed(now) {
 		t.Fatal("after one failure of two: no mail owed")
 	}
 	_, mid, intent, _ = inv.BeginMail(now, id)
 	inv.Apply(intent)
-	final := inv.MailOutcome(2, mid, "refused", 2)
+	final := inv.MailOutcome(2, mid, "refused", false, 2, now.Add(time.Minute))
 	if f, ok := final.(domain.InviteEmailFailed); !ok || !f.Final {
 		t.Fatalf("second failure of two: got %+v, want final", final)
 	}

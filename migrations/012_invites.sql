@@ -15,9 +15,11 @@ CREATE TABLE invites (
     mail_state    text        NOT NULL DEFAULT 'pending', -- pending, sending, sent, failed
     mail_attempts integer     NOT NULL DEFAULT 0,
     mail_error    text        NOT NULL DEFAULT '',
+    retry_at      timestamptz,                            -- a failed attempt's next try
     position      bigint      NOT NULL
 );
 CREATE INDEX invites_created ON invites (created_at DESC);
+CREATE INDEX invites_mail_owed ON invites (retry_at) WHERE mail_state = 'pending' AND NOT link AND NOT revoked;
 
 -- workers/invite_mailer.go: the position of the log the mailer has handled.
 -- One node mails at a time (advisory lock); the checkpoint moves after the

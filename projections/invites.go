@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"time"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/jackc/pgx/v5"
@@ -37,14 +38,24 @@ func (Invites) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Record
 	case domain.InviteEmailSent:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET mail_state = 'sent', mail_error = '', position = $2 WHERE id = $1 AND position < $2`, e.InviteID, rec.Position)
 	case domain.InviteEmailFailed:
-		_, err = tx.Exec(ctx, `UPDATE `+table+` SET mail_state = CASE WHEN $2 THEN 'failed' ELSE 'pending' END, mail_error = $3, position = $4
-			WHERE id = $1 AND position < $4`, e.InviteID, e.Final, e.Reason, rec.Position)
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET mail_state = CASE WHEN $2 THEN 'failed' ELSE 'pending' END, mail_error = $3, position = $4,
+			retry_at = $5
+			WHERE id = $1 AND position < $4`, e.InviteID, e.Final, e.Reason, rec.Position, nullTime(e.RetryAt))
 	case domain.InviteResendRequested:
-		_, err = tx.Exec(ctx, `UPDATE `+table+` SET mail_state = 'pending', mail_error = '', position = $2 WHERE id = $1 AND position < $2`, e.InviteID, rec.Position)
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET mail_state = 'pending', mail_error = '', retry_at = NULL, position = $2
+			WHERE id = $1 AND position < $2`, e.InviteID, rec.Position)
 	case domain.InviteRevoked:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET revoked = true, position = $2 WHERE id = $1 AND position < $2`, e.InviteID, rec.Position)
 	case domain.InviteAccepted:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET uses = greatest(uses, $2), position = $3 WHERE id = $1 AND position < $3`, e.InviteID, e.Uses, rec.Position)
 	}
 	return err
+}
+
+// nullTime is t, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -82,3 +82,20 @@ func inviteState(revoked, used, expired bool, mail string) string {
 	}
 	return domain.InviteStatePending
 }
+
+// InvitesOwingMail lists email invites whose mail is owed at now (never
+// tried, or a failed attempt now due), oldest first, at most limit. The
+// mailer decides from each invite's stream; a lagging row only costs a look.
+func (r *Reader) InvitesOwingMail(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := r.pool.Query(ctx, `SELECT id FROM invites
+		WHERE mail_state = 'pending' AND NOT link AND NOT revoked AND uses < max_uses AND expires_at > $1
+		AND (retry_at IS NULL OR retry_at <= $1) ORDER BY created_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("queries: invites owing mail: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("queries: invites owing mail: %w", err)
+	}
+	return ids, nil
+}
