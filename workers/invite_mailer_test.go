@@ -79,8 +79,8 @@ func (f mailFixture) mailer(t *testing.T, settings workers.SMTPSettings, sender 
 	t.Helper()
 	m, err := workers.NewInviteMailer(workers.InviteMailerConfig{
 		Pool: f.pool, Store: f.store, Owed: f.reader, Settings: workers.StaticMailSettings(settings), Sender: sender,
-		Start:  commands.NewStartInviteMailHandler(f.store, f.sealer, time.Now),
-		Record: commands.NewRecordInviteMailHandler(f.store),
+		Start:   commands.NewStartInviteMailHandler(f.store, f.sealer, time.Now),
+		Record:  commands.NewRecordInviteMailHandler(f.store),
 		BaseURL: f.base, SiteName: "Example", Logger: f.logger, Now: time.Now,
 		MaxAttempts: 3, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Tick: 20 * time.Millisecond,
 	})
