@@ -37,7 +37,8 @@ type Config struct {
 	LoginExtraLinkText  string
 	UnauthRequestEmail  string
 	UnauthRequestSubj   string
-	Providers           Providers // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	Providers           Providers    // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	Invites             InviteConfig // INVITE_TTL, INVITE_MAIL_ATTEMPTS, SMTP_*
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -67,6 +68,7 @@ var configSections = []func(env, *Config){
 	loadLoggingConfig,
 	loadLoginPageConfig,
 	loadProvidersConfig,
+	loadInviteConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

@@ -47,6 +47,8 @@ type app struct {
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
 	recheck  workers.MediaAccessRecheck
+	invites  apihttp.Invites
+	mailer   *workers.InviteMailer
 	now      func() time.Time
 	started  atomic.Bool
 }
@@ -114,6 +116,9 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		link:              commands.NewLinkIdentityHandler(a.store, budgets, sealer, now, logger),
 		renewCodes:        commands.NewRenewRecoveryCodesHandler(a.store, sealer, hasher, budgets, now),
 		setAdmin:          commands.NewSetAdminHandler(a.store),
+	}
+	if err := a.wireInvites(c, hasher, sealer, policy); err != nil {
+		return nil, errors.Join(err, db.close(ctx))
 	}
 	return a, nil
 }
@@ -218,7 +223,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
-		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
+		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
 	})
 	if err != nil {
 		return err
@@ -230,6 +235,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	wg.Go(func() { runner.Run(consumers) })
 	wg.Go(func() { a.sweepBudgets(consumers) })
 	wg.Go(func() { a.recheck.Run(consumers, c.Providers.RecheckEvery) })
+	wg.Go(func() { a.mailer.Run(consumers) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)

@@ -216,7 +216,8 @@ func (h AcceptInviteHandler) reserve(ctx context.Context, cmd AcceptInvite) erro
 }
 
 // passwordStrength is the minimum a new password must meet (NIST SP
-// 800-63B: length, and not the obvious), each failure in plain words.
+// 800-63B: length, and not the obvious), each failure in words that follow
+// "Your password must be".
 func passwordStrength(password, username, displayName string) error {
 	switch {
 	case utf8.RuneCountInString(password) < MinPasswordLen:
@@ -224,9 +225,9 @@ func passwordStrength(password, username, displayName string) error {
 	case len(password) > local.MaxPasswordLen:
 		return &domain.InvalidInputError{Field: "password", Reason: fmt.Sprintf("at most %d bytes", local.MaxPasswordLen)}
 	case strings.EqualFold(password, username) || (displayName != "" && strings.EqualFold(password, displayName)):
-		return &domain.InvalidInputError{Field: "password", Reason: "something other than your username or name"}
+		return &domain.InvalidInputError{Field: "password", Reason: "different from your username and name"}
 	case strings.Count(password, password[:1]) == len(password):
-		return &domain.InvalidInputError{Field: "password", Reason: "more than one character repeated"}
+		return &domain.InvalidInputError{Field: "password", Reason: "more varied than one character repeated"}
 	}
 	return nil
 }
