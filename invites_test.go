@@ -207,3 +207,34 @@ func TestLinkInviteExpiresAndCanBeRevoked(t *testing.T) {
 		t.Errorf("expired invite: %d\n%s", res.Status, res.Body)
 	}
 }
+
+func TestAcceptedInviteEnrollsAnAuthenticatorFirstWhenMFAIsEnforced(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, map[string]string{"MFA_ENFORCE": "1"})
+	ts.addUser(t, "admin", "admin passphrase", true)
+	admin := ts.browser(t)
+	admin.login("admin", "admin passphrase", http.StatusOK)
+	// A session still owing its authenticator may not invite.
+	if res := admin.post("/api/admin/invites", map[string]any{"link": true}); res.Status != http.StatusUnauthorized {
+		t.Fatalf("invite from a session pending enrollment: %d, want 401", res.Status)
+	}
+	enroll(t, ts, admin)
+	res := admin.post("/api/admin/invites", map[string]any{"link": true})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create invite: %d %s", res.Status, res.Body)
+	}
+	path := strings.TrimPrefix(res.JSON(t)["invite_url"].(string), ts.URL)
+
+	friend := ts.browser(t)
+	res = friend.post(path, acceptForm("friend", "friend passphrase"))
+	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/mfa/enroll" {
+		t.Fatalf("accept under MFA_ENFORCE: %d to %q, want 303 to /mfa/enroll", res.Status, res.Header.Get("Location"))
+	}
+	if res := friend.get("/me"); res.Status != http.StatusUnauthorized {
+		t.Errorf("/me before enrolling: %d, want 401", res.Status)
+	}
+	enroll(t, ts, friend)
+	if who := friend.get("/whoami").JSON(t); who["username"] != "friend" || who["authorized"] != true {
+		t.Errorf("whoami after enrolling: %v", who)
+	}
+}

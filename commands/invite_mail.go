@@ -27,7 +27,6 @@ type InviteMail struct {
 	MessageID string
 	Resumed   bool // the attempt's intent was already in the log: a crash came between it and its outcome
 	Email     string
-	Role      string
 	Token     string // in clear, for the link in the mail only
 	Invite    domain.Invite
 }
@@ -68,7 +67,7 @@ func (h StartInviteMailHandler) Handle(ctx context.Context, cmd StartInviteMail)
 			return InviteMail{}, fmt.Errorf("invite-%s token: %w", inv.Created.InviteID, err)
 		}
 		out := InviteMail{Owed: true, Attempt: attempt, MessageID: id, Resumed: intent == nil, Email: inv.Created.Email,
-			Role: inv.Created.Role, Token: string(token), Invite: inv}
+			Token: string(token), Invite: inv}
 		if intent != nil {
 			res, err := h.store.Append(ctx, cmd.Meta, eventstore.Append{StreamID: domain.InviteStream(cmd.InviteID), Expected: eventstore.Exactly(version), Events: []domain.Event{intent}})
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/projections"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -26,11 +27,33 @@ type InviteSummary struct {
 	MailError    string
 }
 
+// findInviteWait bounds how long FindInvite waits for the invites
+// projection to reach the log's head before it says a digest is unknown.
+const findInviteWait = 2 * time.Second
+
 // FindInvite returns the invite whose token has digest (found false when
-// none has). It only finds the invite: whether it may be used is decided
-// from its stream.
+// none has). A digest not in the table yet may belong to an invite made a
+// moment ago (a link pasted at once): it waits for the projection to reach
+// the head of the log as it stands now, then looks again. It only finds the
+// invite: whether it may be used is decided from its stream.
 func (r *Reader) FindInvite(ctx context.Context, digest string) (id string, found bool, err error) {
-	err = r.pool.QueryRow(ctx, `SELECT id FROM invites WHERE digest = $1`, digest).Scan(&id)
+	id, found, err = r.inviteByDigest(ctx, digest)
+	if found || err != nil {
+		return id, found, err
+	}
+	head, err := r.Head(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if err := r.WaitFor(ctx, projections.InvitesName, head, findInviteWait); err != nil {
+		return "", false, err
+	}
+	return r.inviteByDigest(ctx, digest)
+}
+
+func (r *Reader) inviteByDigest(ctx context.Context, digest string) (string, bool, error) {
+	var id string
+	err := r.pool.QueryRow(ctx, `SELECT id FROM invites WHERE digest = $1`, digest).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
