@@ -175,7 +175,9 @@ func TestLinkInviteExpiresAndCanBeRevoked(t *testing.T) {
 	admin := ts.browser(t)
 	admin.login("admin", "admin passphrase", http.StatusOK)
 
-	res := admin.post("/api/admin/invites", map[string]any{"link": true, "max_uses": 2})
+	// The link is built on APP_BASE_URL, never on what the client says the host is.
+	res := admin.do(http.MethodPost, "/api/admin/invites", map[string]any{"link": true, "max_uses": 2},
+		http.Header{"X-Forwarded-Host": {"evil.example"}, "Forwarded": {"host=evil.example"}})
 	if res.Status != http.StatusCreated {
 		t.Fatalf("create link invite: %d %s", res.Status, res.Body)
 	}

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -43,7 +44,7 @@ type inviteFixture struct {
 	found    *digests
 }
 
-func newInviteFixture(t *testing.T, budgets commands.Budgets, policy domain.SessionPolicy) inviteFixture {
+func newInviteFixture(t testing.TB, budgets commands.Budgets, policy domain.SessionPolicy) inviteFixture {
 	t.Helper()
 	pool := pgtest.New(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -77,7 +78,7 @@ func anon(ip string) domain.Metadata {
 
 // invite creates an invite and returns its id and clear token (for an
 // email invite, as the mailer gets it).
-func (f inviteFixture) invite(t *testing.T, cmd commands.CreateInvite) (string, string) {
+func (f inviteFixture) invite(t testing.TB, cmd commands.CreateInvite) (string, string) {
 	t.Helper()
 	cmd.Meta = adminMeta
 	res, err := f.create.Handle(t.Context(), cmd)
@@ -257,5 +258,23 @@ func TestCreateInviteRefusesNarrowedPermissionsItCannotApply(t *testing.T) {
 	var invalid *domain.InvalidInputError
 	if !errors.As(err, &invalid) || invalid.Field != "permission_mode" {
 		t.Errorf("got %v, want invalid permission_mode", err)
+	}
+}
+
+// BenchmarkAcceptInvite measures accepting a link invite (a cheap hash, so
+// the log's part shows): one append of four streams, after the lookup and
+// the invite's load.
+func BenchmarkAcceptInvite(b *testing.B) {
+	f := newInviteFixture(b, unlimited{}, policy)
+	_, token := f.invite(b, commands.CreateInvite{Link: true, MaxUses: domain.MaxInviteUses})
+	if b.N > domain.MaxInviteUses {
+		b.Skip("run with -benchtime at most 1000x: one link makes at most 1000 accounts")
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := f.accept.Handle(b.Context(), commands.AcceptInvite{Token: token, Username: fmt.Sprintf("bench%04d", i),
+			Password: "correct horse battery", Meta: anon("203.0.113.5")}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
