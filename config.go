@@ -37,8 +37,11 @@ type Config struct {
 	LoginExtraLinkText  string
 	UnauthRequestEmail  string
 	UnauthRequestSubj   string
-	Providers           Providers    // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
-	Invites             InviteConfig // INVITE_TTL, INVITE_MAIL_ATTEMPTS, SMTP_*
+	Providers           Providers // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	// ForwardAuthDefaultAllow is FORWARD_AUTH_DEFAULT=authenticated: a host
+	// that matches no protected host lets any authorized user through.
+	ForwardAuthDefaultAllow bool
+	Invites                 InviteConfig // INVITE_TTL, INVITE_MAIL_ATTEMPTS, SMTP_*
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -68,6 +71,7 @@ var configSections = []func(env, *Config){
 	loadLoggingConfig,
 	loadLoginPageConfig,
 	loadProvidersConfig,
+	loadForwardAuthConfig,
 	loadInviteConfig,
 }
 

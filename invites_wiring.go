@@ -10,17 +10,14 @@ import (
 )
 
 // wireInvites builds the invite commands, the accept page's handler and
-// the mailer. Host permissions are not applied yet (no PermissionSetter):
-// the forward-auth capability's command plugs in here, and until it does,
-// invites that narrow permissions are refused when created.
+// the mailer.
 func (a *app) wireInvites(c Config, hasher commands.PasswordHasher, sealer *commands.Sealer, policy domain.SessionPolicy) error {
-	const hostPermissions = false
 	a.invites = apihttp.Invites{
-		Create: commands.NewCreateInviteHandler(a.store, sealer, newID, rand.Text, a.now, c.Invites.TTL, hostPermissions),
+		Create: commands.NewCreateInviteHandler(a.store, sealer, newID, rand.Text, a.now, c.Invites.TTL),
 		Revoke: commands.NewRevokeInviteHandler(a.store, a.now),
 		Resend: commands.NewResendInviteHandler(a.store, a.now),
 		List:   a.reader,
-		Accept: commands.NewAcceptInviteHandler(a.store, a.reader, hasher, sealer, a.budgets, nil, newID, a.now, policy, a.logger),
+		Accept: commands.NewAcceptInviteHandler(a.store, a.reader, hasher, sealer, a.budgets, newID, a.now, policy, a.logger),
 	}
 	mailer, err := workers.NewInviteMailer(workers.InviteMailerConfig{
 		Pool: a.db.pool, Store: a.store, Owed: a.reader,

@@ -79,6 +79,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		return nil, err
 	}
 	a := &app{config: c, logger: logger, db: db, reader: queries.NewReader(db.pool), access: projections.NewAccess()}
+	a.access.SetForwardDefault(c.ForwardAuthDefaultAllow)
 	a.store = eventstore.New(db.pool, domain.Events(), logger)
 	// argon2id holds 19 MiB per hash: this many at once bounds that memory.
 	hasher, err := local.NewHasher(local.OWASP, max(2, runtime.GOMAXPROCS(0)))
@@ -224,6 +225,10 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
+		ForwardAdmin: apihttp.ForwardAdmin{
+			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
+			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
+		},
 	})
 	if err != nil {
 		return err

@@ -38,13 +38,6 @@ type InviteFinder interface {
 	FindInvite(ctx context.Context, digest string) (id string, found bool, err error)
 }
 
-// PermissionSetter applies an invite's host permissions to the account it
-// created (the forward-auth capability's command). Nil: host permissions
-// are not available, and invites that narrow them are refused when created.
-type PermissionSetter interface {
-	SetPermissions(ctx context.Context, userID string, mode domain.PermissionMode, hosts []string, meta domain.Metadata) error
-}
-
 // Invite acceptance budgets: the token is 130 bits of randomness, so these
 // bound a flood's cost rather than guessing, per client address and per
 // token (a leaked link hammered from many addresses).
@@ -60,26 +53,25 @@ const (
 
 // AcceptInviteHandler handles AcceptInvite.
 type AcceptInviteHandler struct {
-	store       Store
-	finder      InviteFinder
-	hasher      PasswordHasher
-	sealer      *Sealer
-	budgets     Budgets
-	permissions PermissionSetter
-	newID       NewID
-	now         Clock
-	policy      domain.SessionPolicy
-	logger      *slog.Logger
+	store   Store
+	finder  InviteFinder
+	hasher  PasswordHasher
+	sealer  *Sealer
+	budgets Budgets
+	newID   NewID
+	now     Clock
+	policy  domain.SessionPolicy
+	logger  *slog.Logger
 }
 
-// NewAcceptInviteHandler panics on a nil dependency; permissions may be nil.
+// NewAcceptInviteHandler panics on a nil dependency.
 func NewAcceptInviteHandler(store Store, finder InviteFinder, hasher PasswordHasher, sealer *Sealer, budgets Budgets,
-	permissions PermissionSetter, newID NewID, now Clock, policy domain.SessionPolicy, logger *slog.Logger) AcceptInviteHandler {
+	newID NewID, now Clock, policy domain.SessionPolicy, logger *slog.Logger) AcceptInviteHandler {
 	if store == nil || finder == nil || hasher == nil || sealer == nil || budgets == nil || newID == nil || now == nil || logger == nil {
 		panic("commands.NewAcceptInviteHandler: nil dependency")
 	}
 	return AcceptInviteHandler{store: store, finder: finder, hasher: hasher, sealer: sealer, budgets: budgets,
-		permissions: permissions, newID: newID, now: now, policy: policy, logger: logger}
+		newID: newID, now: now, policy: policy, logger: logger}
 }
 
 // CheckInvite says whether a token names an invite that can be used now:
@@ -112,8 +104,9 @@ func (h AcceptInviteHandler) find(ctx context.Context, token string) (domain.Inv
 	return inv, version, nil
 }
 
-// Handle registers the account in one append with the invite's use, the
-// username's claim and the first session: a used single-use invite fails
+// Handle registers the account, with the invite's role and host
+// permissions, in one append with the invite's use, the username's claim
+// and the first session: a used single-use invite fails
 // the invite stream's version check on any node, a taken name fails the
 // claim's, and either way nothing is written.
 func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (AcceptInviteResult, error) {
@@ -161,13 +154,22 @@ func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acce
 		if err != nil {
 			return AcceptInviteResult{}, err
 		}
-		login, err := domain.FoldUser(signup.User).Login(sessionID, "local", false, h.policy, now)
+		userEvents := signup.User
+		if mode := domain.PermissionMode(inv.Created.PermissionMode); mode != domain.AllowAll || len(inv.Created.PermittedHosts) > 0 {
+			// The zero value already reads as allow_all with no exceptions.
+			perms, err := domain.FoldUser(userEvents).SetPermissions(mode, inv.Created.PermittedHosts)
+			if err != nil {
+				return AcceptInviteResult{}, err
+			}
+			userEvents = append(userEvents, perms...)
+		}
+		login, err := domain.FoldUser(userEvents).Login(sessionID, "local", false, h.policy, now)
 		if err != nil {
 			return AcceptInviteResult{}, err
 		}
 		appended, err := h.store.Append(ctx, cmd.Meta,
 			eventstore.Append{StreamID: domain.UsernameStream(name), Expected: eventstore.NoStream, Events: []domain.Event{signup.Claim}},
-			eventstore.Append{StreamID: domain.UserStream(userID), Expected: eventstore.NoStream, Events: append(signup.User, login.User...)},
+			eventstore.Append{StreamID: domain.UserStream(userID), Expected: eventstore.NoStream, Events: append(userEvents, login.User...)},
 			eventstore.Append{StreamID: domain.InviteStream(inv.Created.InviteID), Expected: eventstore.Exactly(version), Events: []domain.Event{accepted}},
 			eventstore.Append{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}},
 		)
@@ -182,15 +184,6 @@ func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acce
 	})
 	if err != nil {
 		return AcceptInviteResult{}, err
-	}
-	if h.permissions != nil {
-		meta := cmd.Meta
-		meta.Actor, meta.ActorKind = userID, domain.ActorSystem
-		if err := h.permissions.SetPermissions(ctx, userID, domain.PermissionMode(inv.Created.PermissionMode), inv.Created.PermittedHosts, meta); err != nil {
-			// The account exists; its permissions are the default until an
-			// admin sets them. Say so loudly rather than fail the new user.
-			h.logger.ErrorContext(ctx, "invite accepted but host permissions not applied", "invite_id", inv.Created.InviteID, "user_id", userID, "err", err)
-		}
 	}
 	h.logger.InfoContext(ctx, "invite accepted", "invite_id", inv.Created.InviteID, "user_id", userID, "client_ip", cmd.Meta.ClientIP,
 		"request_id", cmd.Meta.RequestID)

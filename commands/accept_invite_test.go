@@ -62,8 +62,8 @@ func newInviteFixture(t testing.TB, budgets commands.Budgets, policy domain.Sess
 	found := &digests{m: map[string]string{}}
 	return inviteFixture{
 		store: store, clock: &now, found: found,
-		create:   commands.NewCreateInviteHandler(store, sealer, rand.Text, rand.Text, clock, 48*time.Hour, false),
-		accept:   commands.NewAcceptInviteHandler(store, found, hasher, sealer, budgets, nil, rand.Text, clock, policy, logger),
+		create:   commands.NewCreateInviteHandler(store, sealer, rand.Text, rand.Text, clock, 48*time.Hour),
+		accept:   commands.NewAcceptInviteHandler(store, found, hasher, sealer, budgets, rand.Text, clock, policy, logger),
 		register: commands.NewRegisterUserHandler(store, hasher, sealer, rand.Text),
 		revoke:   commands.NewRevokeInviteHandler(store, clock),
 		mail:     commands.NewStartInviteMailHandler(store, sealer, clock),
@@ -251,13 +251,32 @@ func TestAcceptInviteIsRateLimitedPerAddress(t *testing.T) {
 	}
 }
 
-func TestCreateInviteRefusesNarrowedPermissionsItCannotApply(t *testing.T) {
+func TestAcceptedInviteCarriesItsHostPermissions(t *testing.T) {
 	t.Parallel()
 	f := newInviteFixture(t, nil, policy)
-	_, err := f.create.Handle(t.Context(), commands.CreateInvite{Email: "a@example.com", PermissionMode: "deny_all", Meta: adminMeta})
+	_, err := f.create.Handle(t.Context(), commands.CreateInvite{Email: "a@example.com", PermissionMode: "deny_all",
+		PermittedHosts: []string{"no-such-host"}, Meta: adminMeta})
 	var invalid *domain.InvalidInputError
-	if !errors.As(err, &invalid) || invalid.Field != "permission_mode" {
-		t.Errorf("got %v, want invalid permission_mode", err)
+	if !errors.As(err, &invalid) || invalid.Field != "permitted_hosts" {
+		t.Errorf("unknown host: got %v, want invalid permitted_hosts", err)
+	}
+	host, err := commands.NewHostsHandler(f.store, rand.Text).Add(t.Context(), commands.AddHost{
+		Spec: domain.HostSpec{Host: "jellyseerr.example.com", ForwardAuth: true}, Meta: adminMeta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token := f.invite(t, commands.CreateInvite{Email: "a@example.com", PermissionMode: "deny_all", PermittedHosts: []string{host.HostID}})
+	res, err := f.accept.Handle(t.Context(), commands.AcceptInvite{Token: token, Username: "dana", Password: "correct horse battery", Meta: anon("203.0.113.5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := f.store.Load(t.Context(), domain.UserStream(res.UserID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := domain.FoldUser(events)
+	if u.Permissions.Mode != domain.DenyAll || !u.Permissions.Hosts[host.HostID] || len(u.Permissions.Hosts) != 1 {
+		t.Errorf("permissions: got %+v, want deny_all except %s", u.Permissions, host.HostID)
 	}
 }
 

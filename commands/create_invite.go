@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,24 +39,29 @@ type CreateInviteHandler struct {
 	newToken NewID
 	now      Clock
 	ttl      time.Duration
-	hosts    bool
 }
 
 // NewCreateInviteHandler panics on a nil dependency. ttl is INVITE_TTL.
-// hostPermissions says whether accepting can apply a narrowed permission
-// mode; without it an invite that narrows is refused rather than granting
-// more than the admin chose.
-func NewCreateInviteHandler(store Store, sealer *Sealer, newID, newToken NewID, now Clock, ttl time.Duration, hostPermissions bool) CreateInviteHandler {
+func NewCreateInviteHandler(store Store, sealer *Sealer, newID, newToken NewID, now Clock, ttl time.Duration) CreateInviteHandler {
 	if store == nil || sealer == nil || newID == nil || newToken == nil || now == nil || ttl <= 0 {
 		panic("commands.NewCreateInviteHandler: nil dependency")
 	}
-	return CreateInviteHandler{store: store, sealer: sealer, newID: newID, newToken: newToken, now: now, ttl: ttl, hosts: hostPermissions}
+	return CreateInviteHandler{store: store, sealer: sealer, newID: newID, newToken: newToken, now: now, ttl: ttl}
 }
 
 // Handle appends invite.created. The mailer picks it up from the log.
+// Every permitted host must be a protected host now (as SetPermissions
+// checks); one removed before the invite is accepted only leaves an id
+// that matches nothing.
 func (h CreateInviteHandler) Handle(ctx context.Context, cmd CreateInvite) (CreateInviteResult, error) {
-	if !h.hosts && (cmd.PermissionMode == string(domain.DenyAll) || len(cmd.PermittedHosts) > 0) {
-		return CreateInviteResult{}, &domain.InvalidInputError{Field: "permission_mode", Reason: "host permissions are not available on this server yet"}
+	for _, id := range cmd.PermittedHosts[:min(len(cmd.PermittedHosts), domain.MaxInviteHosts)] { // past it, CreateInvite says so
+		_, _, err := loadHost(ctx, h.store, id)
+		if errors.Is(err, domain.ErrHostNotFound) {
+			return CreateInviteResult{}, &domain.InvalidInputError{Field: "permitted_hosts", Reason: "every listed host must be a protected host (ids as /api/admin/hosts lists them)"}
+		}
+		if err != nil {
+			return CreateInviteResult{}, fmt.Errorf("create invite: %w", err)
+		}
 	}
 	id, token := h.newID(), h.newToken()
 	sealed, err := h.sealer.Seal([]byte(token), domain.InviteStream(id))

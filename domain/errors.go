@@ -47,6 +47,10 @@ var (
 	ErrCodeReused = errors.New("domain: code was already used")
 	// ErrCodeInvalid is returned when a TOTP or recovery code does not match.
 	ErrCodeInvalid = errors.New("domain: code is not valid")
+	// ErrHostNotFound is returned when a host stream is empty or the host was removed.
+	ErrHostNotFound = errors.New("domain: protected host not found")
+	// ErrHostTaken is returned when a host name is already claimed by another host.
+	ErrHostTaken = errors.New("domain: that host is already registered")
 	// ErrUnknownEvent is returned by the registry for a (type, version) it has no decoder for.
 	ErrUnknownEvent = errors.New("domain: unknown event type or version")
 )

@@ -26,6 +26,7 @@ type User struct {
 	TOTP               TOTP
 	MediaAccess        bool                      // a media server said the user has access (MediaAccessGranted)
 	Identities         map[string]LinkedIdentity // by provider: outside accounts that sign in as this user
+	Permissions        Permissions               // forward auth: mode and host exceptions
 }
 
 // TOTP is a user's second factor.
@@ -104,6 +105,12 @@ func (u *User) Apply(e Event) {
 		u.PasswordGeneration++
 	case TOTPReset:
 		u.TOTP = TOTP{}
+	case UserPermissionsSet:
+		u.Permissions = PermissionsFrom(e.Mode, e.Hosts)
+	case UserDisabled:
+		u.Disabled = true
+	case UserEnabled:
+		u.Disabled = false
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 // UserSnapshotSchema names the shape and meaning of a user snapshot. Bump it
 // whenever User or its Apply changes what a folded stream means: snapshots
 // of another schema are ignored and taken again, never trusted.
-const UserSnapshotSchema = 5
+const UserSnapshotSchema = 6
 
 // SnapshotUser encodes u for a snapshot.
 func SnapshotUser(u User) ([]byte, error) {

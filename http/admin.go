@@ -54,5 +54,12 @@ func (s *Server) registerAdminAPI(api huma.API) {
 // adminAPIs lists the capabilities' registration functions; a capability
 // whose dependencies are not configured registers nothing.
 func (s *Server) adminAPIs() []func(huma.API) {
-	return []func(huma.API){s.registerInviteAPI}
+	var list []func(huma.API)
+	if s.deps.ForwardAdmin.Hosts != nil {
+		list = append(list, s.registerHostsAPI, s.registerUsersAPI)
+	}
+	if s.deps.Invites.Create != nil {
+		list = append(list, s.registerInviteAPI)
+	}
+	return list
 }

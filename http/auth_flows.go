@@ -117,6 +117,21 @@ func afterSignIn(s domain.SessionStarted) string {
 	return "/home"
 }
 
+// nextAfterSignIn is where a browser a provider signed in goes when the
+// login page gave it next (already checked by safeNext): there instead of
+// home, or through the second factor, which honours next in turn. A
+// redirect that carries its own query (back to the account page after a
+// link) is kept as it is.
+func nextAfterSignIn(redirect, next string) string {
+	switch {
+	case next == "" || strings.Contains(redirect, "?"):
+		return redirect
+	case redirect == "/home":
+		return next
+	}
+	return withNext(redirect, next)
+}
+
 // signInWith runs the shared sign-in command for provider and, when it
 // succeeds, sets the session cookies and returns where to go next. A
 // signed-in browser that started linking this provider's account from its

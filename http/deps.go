@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/queries"
 )
 
@@ -53,4 +54,47 @@ type accessModel interface {
 // headReader tells the position of the last event in the log (queries.Reader).
 type headReader interface {
 	Head(ctx context.Context) (int64, error)
+}
+
+// ForwardAdmin is what the admin API for forward auth (admin_hosts.go,
+// admin_users.go) calls; a nil Hosts registers none of it.
+type ForwardAdmin struct {
+	Hosts       hostManager
+	Permissions permissionsSetter
+	Disabled    disabledSetter
+	Reader      forwardReader
+	Model       forwardModel
+}
+
+// hostManager adds, changes and removes protected hosts (commands.HostsHandler).
+type hostManager interface {
+	Add(ctx context.Context, cmd commands.AddHost) (commands.AddHostResult, error)
+	Update(ctx context.Context, cmd commands.UpdateHost) (commands.Result, error)
+	Remove(ctx context.Context, cmd commands.RemoveHost) (commands.Result, error)
+}
+
+// permissionsSetter sets a user's forward-auth permissions (commands.SetPermissionsHandler).
+type permissionsSetter interface {
+	Handle(ctx context.Context, cmd commands.SetPermissions) (commands.Result, error)
+}
+
+// disabledSetter disables or enables a user (commands.SetDisabledHandler).
+type disabledSetter interface {
+	Handle(ctx context.Context, cmd commands.SetDisabled) (commands.Result, error)
+}
+
+// forwardReader reads protected hosts and users from the projection
+// tables (queries.Reader).
+type forwardReader interface {
+	WaitFor(ctx context.Context, projection string, position int64, timeout time.Duration) error
+	ProtectedHosts(ctx context.Context) ([]queries.ProtectedHost, error)
+	Users(ctx context.Context) ([]queries.UserSummary, error)
+	User(ctx context.Context, id string) (queries.UserSummary, error)
+	UsersNamed(ctx context.Context, name string) ([]queries.UserSummary, error)
+}
+
+// forwardModel decides forward-auth requests from this node's access
+// model (queries.Access), as the verify endpoint does.
+type forwardModel interface {
+	DecideForward(userID, host string) domain.ForwardVerdict
 }

@@ -163,7 +163,7 @@ func (s *Server) authForwardPost(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, status, "auth_form.html", d)
 		return
 	}
-	d.Done, d.Redirect = true, redirect
+	d.Done, d.Redirect = true, nextAfterSignIn(redirect, d.Next) // a full page brings the login page's next
 	s.render(w, r, "auth_done.html", d)
 }
 

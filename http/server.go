@@ -49,6 +49,7 @@ type Deps struct {
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
+	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
 	Health         Health
 	Logger         *slog.Logger

@@ -51,11 +51,12 @@ type Access struct {
 	live     map[string]time.Time // started, not ended: session id -> its expiry; forgotten after that
 	position int64
 	moved    chan struct{} // closed and replaced whenever position moves
+	fwd      forwardModel  // protected hosts and permissions (access_forward.go)
 }
 
 // NewAccess returns an empty model at position 0.
 func NewAccess() *Access {
-	return &Access{users: map[string]AccessUser{}, live: map[string]time.Time{}, moved: make(chan struct{})}
+	return &Access{users: map[string]AccessUser{}, live: map[string]time.Time{}, moved: make(chan struct{}), fwd: newForwardModel()}
 }
 
 // Load fills the model from the projection tables, read in one snapshot,
@@ -67,7 +68,7 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 		var pos int64
 		err := tx.QueryRow(ctx, `SELECT coalesce(min(coalesce(c.position, 0)), 0)
 			FROM unnest($1::text[]) AS n(name) LEFT JOIN projection_checkpoints c ON c.name = n.name`,
-			[]string{UsersName, SessionsName, MFAName}).Scan(&pos)
+			[]string{UsersName, SessionsName, MFAName, ForwardAuthName}).Scan(&pos)
 		if err != nil {
 			return fmt.Errorf("projections: access: read checkpoints: %w", err)
 		}
@@ -102,8 +103,14 @@ func (a *Access) Load(ctx context.Context, pool *pgxpool.Pool, now time.Time) er
 			live[id] = exp
 		}
 		rows.Close()
+		fwd, err := loadForward(ctx, tx)
+		if err != nil {
+			return err
+		}
 		a.mu.Lock()
 		a.users, a.live = users, live
+		fwd.defaultAllow = a.fwd.defaultAllow
+		a.fwd = fwd
 		a.setPosition(pos)
 		a.mu.Unlock()
 		return nil
@@ -146,6 +153,12 @@ func (a *Access) Apply(rec domain.Recorded) {
 		a.update(e.UserID, func(u *AccessUser) { u.MFAEnabled, u.MFAPending, u.RecoveryCodes = false, false, 0 })
 	case domain.SessionEnded:
 		delete(a.live, e.SessionID)
+	case domain.UserDisabled:
+		a.update(e.UserID, func(u *AccessUser) { u.Disabled = true })
+	case domain.UserEnabled:
+		a.update(e.UserID, func(u *AccessUser) { u.Disabled = false })
+	default:
+		a.fwd.apply(e)
 	}
 	a.setPosition(rec.Position)
 }

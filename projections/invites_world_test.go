@@ -42,12 +42,12 @@ func newInviteHandlers(store *eventstore.Store, sealer *commands.Sealer, hasher 
 	clock func() time.Time, policy domain.SessionPolicy) inviteHandlers {
 	d := &digestIndex{m: map[string]string{}}
 	return inviteHandlers{
-		create:  commands.NewCreateInviteHandler(store, sealer, newID, newID, clock, 48*time.Hour, false),
+		create:  commands.NewCreateInviteHandler(store, sealer, newID, newID, clock, 48*time.Hour),
 		revoke:  commands.NewRevokeInviteHandler(store, clock),
 		resend:  commands.NewResendInviteHandler(store, clock),
 		start:   commands.NewStartInviteMailHandler(store, sealer, clock),
 		record:  commands.NewRecordInviteMailHandler(store),
-		accept:  commands.NewAcceptInviteHandler(store, d, hasher, sealer, unlimited{}, nil, newID, clock, policy, discard),
+		accept:  commands.NewAcceptInviteHandler(store, d, hasher, sealer, unlimited{}, newID, clock, policy, discard),
 		digests: d,
 	}
 }

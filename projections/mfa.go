@@ -59,4 +59,6 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 }
 
 // All returns every projection AuthPortal keeps.
-func All() []Projection { return []Projection{Users{}, Sessions{}, MFA{}, Identities{}, Invites{}} }
+func All() []Projection {
+	return []Projection{Users{}, Sessions{}, MFA{}, Identities{}, ForwardAuth{}, Invites{}}
+}

@@ -66,5 +66,6 @@ func TestRebuildKeepsIndexAndConstraintNames(t *testing.T) {
 		if after := schemaNames(t, pool); !maps.Equal(after, before) {
 			t.Errorf("indexes and constraints after a rebuild:\ngot  %v\nwant %v", after, before)
 		}
+		checkForwardTables(t, pool, store) // the rebuilt forward-auth tables hold what the log says
 	}
 }

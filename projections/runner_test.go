@@ -44,6 +44,7 @@ type world struct {
 	seq     int
 	users   []string           // ids, in sign-up order
 	players map[string]*player // by id
+	hosts   []string           // protected hosts' ids (forward_world_test.go)
 	cmd     handlers
 }
 
@@ -384,6 +385,9 @@ func (w *world) run(n int64) {
 		w.toggleLink(w.users[1])
 		w.enroll(w.users[2], true)
 		w.answerChallenge(w.users[2], 1)
+		for _, r := range []int{0, 0, 1, 2, 3, 4} { // each forward-auth change once, leaving a host
+			w.forwardAction(w.users[3], r)
+		}
 		w.invites()
 	}
 	for head(w.t, w.store) < n {
@@ -409,8 +413,10 @@ func (w *world) run(n int64) {
 			w.toggleLink(id)
 		case r < 72:
 			w.enroll(id, r < 69)
-		default:
+		case r < 95:
 			w.secondFactor(id)
+		default:
+			w.forwardChange(id)
 		}
 	}
 }
@@ -500,7 +506,7 @@ func waitCaughtUp(t testing.TB, pool *pgxpool.Pool, store *eventstore.Store, nam
 	}
 }
 
-var allNames = []string{projections.UsersName, projections.SessionsName, projections.MFAName, projections.InvitesName}
+var allNames = []string{projections.UsersName, projections.SessionsName, projections.MFAName, projections.ForwardAuthName, projections.InvitesName}
 
 // snapshot returns every row of the projections' tables, as text, in key order.
 func snapshot(t testing.TB, pool *pgxpool.Pool) map[string][]string {
@@ -676,6 +682,7 @@ func checkTables(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store) {
 	if n != len(sessions) {
 		t.Errorf("sessions: got %d rows, want %d", n, len(sessions))
 	}
+	checkForwardTables(t, pool, store)
 }
 
 // userOf is the user whose stream holds rec, "" for other streams: every
@@ -782,11 +789,11 @@ func TestRunnerStoppedBeforeCommitEqualsRebuild(t *testing.T) {
 	}{
 		{
 			name: "during catch-up", first: 260, last: 300,
-			at: map[string]int64{projections.UsersName: 97, projections.SessionsName: 131, projections.MFAName: 163},
+			at: map[string]int64{projections.UsersName: 97, projections.SessionsName: 131, projections.MFAName: 163, projections.ForwardAuthName: 150},
 		},
 		{
 			name: "while following", first: 120, follow: true, last: 260,
-			at: map[string]int64{projections.UsersName: 170, projections.SessionsName: 190, projections.MFAName: 210},
+			at: map[string]int64{projections.UsersName: 170, projections.SessionsName: 190, projections.MFAName: 210, projections.ForwardAuthName: 200},
 		},
 	}
 	for _, tt := range tests {
@@ -812,7 +819,7 @@ func TestRunnerStoppedBeforeCommitEqualsRebuild(t *testing.T) {
 			if tt.follow {
 				// Invites are written once, early: that projection has
 				// crashed in its catch-up by now and is not waited for.
-				waitCaughtUp(t, pool, store, projections.UsersName, projections.SessionsName, projections.MFAName)
+				waitCaughtUp(t, pool, store, projections.UsersName, projections.SessionsName, projections.MFAName, projections.ForwardAuthName)
 			}
 			w.run(tt.last) // appended while the runners catch up, follow or crash
 			for i, c := range crashes {

@@ -18,7 +18,7 @@ func (Users) Tables() []string { return []string{"users"} }
 func (Users) Handles() []string {
 	return []string{domain.TypeUserRegistered, domain.TypeAdminGranted, domain.TypeAdminRevoked,
 		domain.TypeSessionsRevoked, domain.TypeLoginSucceeded, domain.TypeSessionStarted,
-		domain.TypeMediaAccessGranted, domain.TypeMediaAccessRevoked}
+		domain.TypeMediaAccessGranted, domain.TypeMediaAccessRevoked, domain.TypeUserDisabled, domain.TypeUserEnabled}
 }
 
 func (u Users) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) error {
@@ -42,6 +42,10 @@ func (u Users) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Record
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET media_access = true, position = $2 WHERE id = $1`, e.UserID, rec.Position)
 	case domain.MediaAccessRevoked:
 		_, err = tx.Exec(ctx, `UPDATE `+table+` SET media_access = false, position = $2 WHERE id = $1`, e.UserID, rec.Position)
+	case domain.UserDisabled:
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET disabled = true, position = $2 WHERE id = $1`, e.UserID, rec.Position)
+	case domain.UserEnabled:
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET disabled = false, position = $2 WHERE id = $1`, e.UserID, rec.Position)
 	case domain.SessionStarted:
 		if e.Replaces != "" { // a rotation, not a sign-in
 			return nil

@@ -60,7 +60,7 @@ func newMailFixture(t *testing.T) mailFixture {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	base, _ := url.Parse("https://auth.example.test")
 	return mailFixture{pool: pool, store: store, reader: queries.NewReader(pool), sealer: sealer, base: base, logger: logger,
-		create: commands.NewCreateInviteHandler(store, sealer, rand.Text, rand.Text, time.Now, 48*time.Hour, false),
+		create: commands.NewCreateInviteHandler(store, sealer, rand.Text, rand.Text, time.Now, 48*time.Hour),
 		resend: commands.NewResendInviteHandler(store, time.Now)}
 }
 

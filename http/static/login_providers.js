@@ -21,6 +21,16 @@
     window.location.assign(to);
   }
 
+  // fullPage goes where the blocked popup would have gone. A page of this
+  // site (/auth/{provider}, /auth/forward?jellyfin=1) is given the login
+  // page's next, which the sign-in honours at its end; the popup is not,
+  // since this page adds next itself when the popup reports back (done).
+  function fullPage(url) {
+    const next = box.dataset.next;
+    if (next && url.startsWith("/auth/")) url += (url.includes("?") ? "&" : "?") + "next=" + encodeURIComponent(next);
+    window.location.assign(url);
+  }
+
   window.addEventListener("message", (ev) => {
     if (ev.origin !== window.location.origin) return;
     const data = ev.data || {};
@@ -59,7 +69,7 @@
       try {
         const data = await postJSON("/auth/start-web", { provider: provider });
         if (!popup || popup.closed) {
-          window.location.assign(data.authUrl);
+          fullPage(data.authUrl);
           return;
         }
         popup.location.href = data.authUrl;
