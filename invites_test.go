@@ -101,6 +101,16 @@ func TestInviteByEmailThenAcceptOverHTTP(t *testing.T) {
 		t.Errorf("a non-admin's invite: status %d, want 403", res.Status)
 	}
 
+	// The admin can look at the mail before anyone gets it; nobody else can.
+	if res := plain.get("/api/admin/invites/preview"); res.Status != http.StatusForbidden {
+		t.Errorf("a non-admin's preview: status %d, want 403", res.Status)
+	}
+	preview := admin.get("/api/admin/invites/preview")
+	if p := preview.JSON(t); preview.Status != http.StatusOK || !strings.Contains(p["html"].(string), ts.URL+"/invite/EXAMPLE-TOKEN") ||
+		!strings.Contains(p["text"].(string), ts.URL+"/invite/EXAMPLE-TOKEN") || !strings.Contains(p["subject"].(string), "invitation") {
+		t.Errorf("preview: %d %s", preview.Status, preview.Body)
+	}
+
 	res := admin.post("/api/users", map[string]any{"email": "friend@example.test", "role": "user", "permission_mode": "allow_all", "permitted_hosts": []string{}})
 	if res.Status != http.StatusCreated {
 		t.Fatalf("POST /api/users: %d %s", res.Status, res.Body)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"time"
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
@@ -29,5 +30,18 @@ func (a *app) wireInvites(c Config, hasher commands.PasswordHasher, sealer *comm
 		return err
 	}
 	a.mailer = mailer
+	a.invites.Preview = invitePreview{mailer: mailer, ttl: c.Invites.TTL}
 	return nil
+}
+
+// invitePreview adapts the mailer's preview to the web layer, which does
+// not import workers.
+type invitePreview struct {
+	mailer *workers.InviteMailer
+	ttl    time.Duration
+}
+
+func (p invitePreview) PreviewInvite() (subject, text, html string, err error) {
+	v, err := p.mailer.Preview(p.ttl)
+	return v.Subject, v.Text, v.HTML, err
 }

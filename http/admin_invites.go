@@ -15,11 +15,18 @@ import (
 // Invites are what the invite capability needs (commands and queries
 // behind small interfaces). The zero value turns invites off.
 type Invites struct {
-	Create inviteCreator
-	Revoke inviteRevoker
-	Resend inviteResender
-	List   inviteLister
-	Accept inviteAcceptor
+	Create  inviteCreator
+	Revoke  inviteRevoker
+	Resend  inviteResender
+	List    inviteLister
+	Accept  inviteAcceptor
+	Preview invitePreviewer // nil: no preview
+}
+
+// invitePreviewer renders the invite mail for an example invite
+// (workers.InviteMailer, adapted in main).
+type invitePreviewer interface {
+	PreviewInvite() (subject, text, html string, err error)
 }
 
 // inviteCreator creates an invite (commands.CreateInviteHandler).
@@ -122,6 +129,14 @@ type inviteIDInput struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
+type invitePreviewOutput struct {
+	Body struct {
+		Subject string `json:"subject"`
+		Text    string `json:"text" doc:"The plain-text part"`
+		HTML    string `json:"html" doc:"The HTML part"`
+	}
+}
+
 type inviteActionOutput struct {
 	Body struct {
 		OK bool `json:"ok"`
@@ -156,6 +171,12 @@ func (s *Server) registerInviteAPI(api huma.API) {
 		OperationID: "list-invites", Method: http.MethodGet, Path: "/api/admin/invites", Tags: []string{adminTag},
 		Summary: "Invites, newest first, with their state", Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
 	}, s.listInvites)
+	if s.deps.Invites.Preview != nil {
+		huma.Register(api, huma.Operation{
+			OperationID: "preview-invite-mail", Method: http.MethodGet, Path: "/api/admin/invites/preview", Tags: []string{adminTag},
+			Summary: "The invite mail as it goes out, for an example invite", Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
+		}, s.previewInvite)
+	}
 	huma.Register(api, huma.Operation{
 		OperationID: "revoke-invite", Method: http.MethodPost, Path: "/api/admin/invites/{id}/revoke", Tags: []string{adminTag},
 		Summary: "Revoke an invite", Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
@@ -210,6 +231,19 @@ func (s *Server) createInvite(ctx context.Context, cmd commands.CreateInvite) (*
 	if cmd.Link {
 		out.Body.State, out.Body.InviteURL = domain.InviteStateSent, s.inviteURL(res.Token)
 	}
+	return out, nil
+}
+
+func (s *Server) previewInvite(ctx context.Context, _ *struct{}) (*invitePreviewOutput, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	subject, text, html, err := s.deps.Invites.Preview.PreviewInvite()
+	if err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	out := &invitePreviewOutput{}
+	out.Body.Subject, out.Body.Text, out.Body.HTML = subject, text, html
 	return out, nil
 }
 

@@ -331,19 +331,39 @@ type inviteMailData struct {
 	Uses                         int
 }
 
-// message builds the invite mail: plain text and HTML from the embedded
-// templates, with the attempt's Message-ID.
-func (m *InviteMailer) message(s SMTPSettings, att commands.InviteMail) (*mail.Msg, error) {
+// InviteMailPreview is the invite mail as it would go out, with a sample link.
+type InviteMailPreview struct {
+	Subject, Text, HTML string
+}
+
+// Preview renders the invite mail for an example invite made now (ttl:
+// INVITE_TTL), for the admin to look at before anyone receives it.
+func (m *InviteMailer) Preview(ttl time.Duration) (InviteMailPreview, error) {
+	subject, text, html, err := m.render("EXAMPLE-TOKEN", m.c.Now().Add(ttl), 1)
+	return InviteMailPreview{Subject: subject, Text: text, HTML: html}, err
+}
+
+// render fills the embedded templates: plain text and HTML.
+func (m *InviteMailer) render(token string, expires time.Time, uses int) (subject, text, html string, err error) {
 	data := inviteMailData{
-		Site: m.c.SiteName, Inviter: "An administrator", Link: m.c.BaseURL.JoinPath("invite", att.Token).String(),
-		Expires: att.Invite.Created.ExpiresAt.UTC().Format("Monday 2 January 2006, 15:04 MST"), Uses: att.Invite.Created.MaxUses,
+		Site: m.c.SiteName, Inviter: "An administrator", Link: m.c.BaseURL.JoinPath("invite", token).String(),
+		Expires: expires.UTC().Format("Monday 2 January 2006, 15:04 MST"), Uses: uses,
 	}
-	var text, html bytes.Buffer
-	if err := inviteText.Execute(&text, data); err != nil {
-		return nil, fmt.Errorf("invite mail text: %w", err)
+	var tb, hb bytes.Buffer
+	if err := inviteText.Execute(&tb, data); err != nil {
+		return "", "", "", fmt.Errorf("invite mail text: %w", err)
 	}
-	if err := inviteHTML.Execute(&html, data); err != nil {
-		return nil, fmt.Errorf("invite mail html: %w", err)
+	if err := inviteHTML.Execute(&hb, data); err != nil {
+		return "", "", "", fmt.Errorf("invite mail html: %w", err)
+	}
+	return "Your invitation to " + m.c.SiteName, tb.String(), hb.String(), nil
+}
+
+// message builds the invite mail with the attempt's Message-ID.
+func (m *InviteMailer) message(s SMTPSettings, att commands.InviteMail) (*mail.Msg, error) {
+	subject, text, html, err := m.render(att.Token, att.Invite.Created.ExpiresAt, att.Invite.Created.MaxUses)
+	if err != nil {
+		return nil, err
 	}
 	msg := mail.NewMsg()
 	if err := msg.From(s.From); err != nil {
@@ -352,10 +372,10 @@ func (m *InviteMailer) message(s SMTPSettings, att commands.InviteMail) (*mail.M
 	if err := msg.To(att.Email); err != nil {
 		return nil, fmt.Errorf("invite address: %w", err)
 	}
-	msg.Subject("Your invitation to " + m.c.SiteName)
+	msg.Subject(subject)
 	msg.SetMessageIDWithValue(att.MessageID)
 	msg.SetDateWithValue(m.c.Now())
-	msg.SetBodyString(mail.TypeTextPlain, text.String())
-	msg.AddAlternativeString(mail.TypeTextHTML, html.String())
+	msg.SetBodyString(mail.TypeTextPlain, text)
+	msg.AddAlternativeString(mail.TypeTextHTML, html)
 	return msg, nil
 }
