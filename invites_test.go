@@ -250,3 +250,51 @@ func TestAcceptedInviteEnrollsAnAuthenticatorFirstWhenMFAIsEnforced(t *testing.T
 		t.Errorf("whoami after enrolling: %v", who)
 	}
 }
+
+func TestInvitedUserGetsTheInvitesHostPermissions(t *testing.T) {
+	t.Parallel()
+	mails, port := startSink(t)
+	ts := startServer(t, map[string]string{"SMTP_HOST": "127.0.0.1", "SMTP_PORT": strconv.Itoa(port),
+		"SMTP_FROM": "portal@example.test", "SMTP_SECURITY": "none"})
+	ts.addUser(t, "admin", "admin passphrase", true)
+	admin := ts.browser(t)
+	admin.login("admin", "admin passphrase", http.StatusOK)
+	hostID := func(name string) string {
+		res := admin.post("/api/admin/hosts", map[string]any{"host": name})
+		if res.Status != http.StatusOK && res.Status != http.StatusCreated {
+			t.Fatalf("add host %s: %d %s", name, res.Status, res.Body)
+		}
+		id, _ := res.JSON(t)["id"].(string)
+		return id
+	}
+	allowed := hostID("jellyseerr.example.test")
+	hostID("sonarr.example.test")
+
+	if res := admin.post("/api/users", map[string]any{"email": "friend@example.test", "permission_mode": "deny_all",
+		"permitted_hosts": []string{"no-such-host"}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("invite naming an unknown host: %d, want 422", res.Status)
+	}
+	res := admin.post("/api/users", map[string]any{"email": "friend@example.test", "role": "user", "permission_mode": "deny_all",
+		"permitted_hosts": []string{allowed}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("POST /api/users: %d %s", res.Status, res.Body)
+	}
+	token := waitForMail(t, mails, 1)
+	if res := ts.browser(t).post("/invite/"+token, acceptForm("friend", "friend passphrase")); res.Status != http.StatusSeeOther {
+		t.Fatalf("accept: %d\n%s", res.Status, res.Body)
+	}
+	explain := func(host string) map[string]any {
+		return admin.get("/api/admin/access/explain?user=friend&host=" + host).JSON(t)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a, o := explain("jellyseerr.example.test"), explain("sonarr.example.test")
+		if a["allowed"] == true && a["reason"] == "allowed_host" && o["allowed"] == false && o["reason"] == "deny_all" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("explain: %v and %v; want the invited host allowed and the other denied (deny_all)", a, o)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
