@@ -52,6 +52,7 @@ type Deps struct {
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	Config         ConfigAPI        // the versioned configuration API; zero: not served
 	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
+	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
