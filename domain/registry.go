@@ -141,6 +141,18 @@ var registrations = []Registration{
 	{TypeUserPermissionsSet, 1, Current[UserPermissionsSet]},
 	{TypeUserDisabled, 1, Current[UserDisabled]},
 	{TypeUserEnabled, 1, Current[UserEnabled]},
+	{TypeConfigSectionSaved, 1, Current[ConfigSectionSaved]},
+	{TypeBackupCreated, 1, Current[BackupCreated]},
+	{TypeBackupDeleted, 1, Current[BackupDeleted]},
+	{TypeBackupRestored, 1, Current[BackupRestored]},
+	{TypeBackupSlotClaimed, 1, Current[BackupSlotClaimed]},
+	{TypeInviteCreated, 1, Current[InviteCreated]},
+	{TypeInviteEmailSending, 1, Current[InviteEmailSending]},
+	{TypeInviteEmailSent, 1, Current[InviteEmailSent]},
+	{TypeInviteEmailFailed, 1, Current[InviteEmailFailed]},
+	{TypeInviteResendRequested, 1, Current[InviteResendRequested]},
+	{TypeInviteRevoked, 1, Current[InviteRevoked]},
+	{TypeInviteAccepted, 1, Current[InviteAccepted]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

@@ -54,9 +54,18 @@ func (s *Server) registerAdminAPI(api huma.API) {
 // adminAPIs lists the capabilities' registration functions; a capability
 // whose dependencies are not configured registers nothing.
 func (s *Server) adminAPIs() []func(huma.API) {
-	var list []func(huma.API)
+	var apis []func(huma.API)
 	if s.deps.ForwardAdmin.Hosts != nil {
-		list = append(list, s.registerHostsAPI, s.registerUsersAPI)
+		apis = append(apis, s.registerHostsAPI, s.registerUsersAPI)
 	}
-	return list
+	if c := s.deps.Config; c.Save != nil && c.Restore != nil && c.History != nil {
+		apis = append(apis, s.configAPI)
+		if b := s.deps.Backups; b.Files != nil && b.Create != nil && b.Delete != nil && b.Restore != nil {
+			apis = append(apis, s.backupsAPI)
+		}
+	}
+	if s.deps.Invites.Create != nil {
+		apis = append(apis, s.registerInviteAPI)
+	}
+	return apis
 }

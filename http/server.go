@@ -51,6 +51,9 @@ type Deps struct {
 	RenewCodes     codesRenewer     // new recovery codes from the account page
 	Forward        forwardDecider   // forward auth (verify.go); nil: /api/auth/verify is not served
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
+	Config         ConfigAPI        // the versioned configuration API; zero: not served
+	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
+	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
