@@ -37,7 +37,8 @@ type Config struct {
 	LoginExtraLinkText  string
 	UnauthRequestEmail  string
 	UnauthRequestSubj   string
-	Providers           Providers // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	Providers           Providers          // MEDIA_SERVER, LOGIN_PROVIDERS and each provider's variables
+	OIDC                OIDCProviderConfig // OIDC_ISSUER, OIDC_SIGNING_KEY_PATH, OIDC_SIGNING_KEY (config_oidc.go)
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -67,6 +68,7 @@ var configSections = []func(env, *Config){
 	loadLoggingConfig,
 	loadLoginPageConfig,
 	loadProvidersConfig,
+	loadOIDCConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

@@ -47,6 +47,8 @@ type app struct {
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
 	recheck  workers.MediaAccessRecheck
+	oidc     *apihttp.OIDC     // the OpenID Connect provider (oidc_wiring.go)
+	keys     *commands.KeyRing // its signing keys
 	now      func() time.Time
 	started  atomic.Bool
 }
@@ -115,6 +117,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		renewCodes:        commands.NewRenewRecoveryCodesHandler(a.store, sealer, hasher, budgets, now),
 		setAdmin:          commands.NewSetAdminHandler(a.store),
 	}
+	a.wireOIDC(sealer)
 	return a, nil
 }
 
@@ -200,6 +203,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
+	if err := a.ensureSigningKey(ctx); err != nil {
+		return err
+	}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: a.db.pool, Store: a.store, Logger: logger, Projections: projections.All(),
 	})
@@ -218,7 +224,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
-		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
+		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now, OIDC: a.oidc,
 	})
 	if err != nil {
 		return err

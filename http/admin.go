@@ -54,5 +54,7 @@ func (s *Server) registerAdminAPI(api huma.API) {
 // adminAPIs lists the capabilities' registration functions; a capability
 // whose dependencies are not configured registers nothing.
 func (s *Server) adminAPIs() []func(huma.API) {
-	return nil
+	return []func(huma.API){
+		s.registerClientAdmin, // admin_clients.go
+	}
 }

@@ -49,6 +49,7 @@ type Deps struct {
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
+	OIDC           *OIDC            // the OpenID Connect provider; nil: off
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
@@ -72,7 +73,8 @@ type Server struct {
 	device    deviceCodec
 	pins      pinCodec
 	branding  branding
-	flows     flowCodec // upstream sign-in flow cookies
+	flows     flowCodec    // upstream sign-in flow cookies
+	pending   pendingCodec // OIDC authorization requests waiting on the consent page
 	providers Providers
 	pages     *pages
 	handler   http.Handler
@@ -101,6 +103,7 @@ func New(config Config, deps Deps) (*Server, error) {
 		pins:      newPINCodec(config.SessionKey),
 		branding:  branding{dir: config.BrandingDir},
 		flows:     newFlowCodec(config.SessionKey),
+		pending:   newPendingCodec(config.SessionKey),
 		providers: deps.Providers,
 		pages:     pg,
 	}
@@ -118,11 +121,17 @@ func New(config Config, deps Deps) (*Server, error) {
 		registerAuthOperations(api, s)
 	}
 	s.registerPages(mux)
+	s.registerOIDC(mux)
 	s.registerHealth(mux)
 
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(origin(config.BaseURL)); err != nil {
 		return nil, err
+	}
+	if deps.OIDC != nil {
+		for _, pattern := range oidcBypassCSRF {
+			csrf.AddInsecureBypassPattern(pattern)
+		}
 	}
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problemCrossOrigin, "Cross-origin requests cannot change anything here.")

@@ -59,4 +59,8 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 }
 
 // All returns every projection AuthPortal keeps.
-func All() []Projection { return []Projection{Users{}, Sessions{}, MFA{}, Identities{}} }
+func All() []Projection {
+	return []Projection{Users{}, Sessions{}, MFA{}, Identities{},
+		OAuthClients{}, OIDCTokens{}, // the OpenID Connect provider
+	}
+}
