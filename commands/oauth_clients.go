@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/eventstore"
@@ -189,7 +191,24 @@ func Digest(token string) string {
 // events each): the provider needs the current secret hash and redirect
 // URIs, which the read model does not hold.
 type Clients struct {
-	store Store
+	store    Store
+	verified *verifiedSecrets
+}
+
+// verifiedSecrets remembers, per client, the SHA-256 of the last secret
+// that passed bcrypt against the client's current hash. A client calls the
+// token endpoint for every sign-in and refresh; bcrypt on each call would
+// make the CPU the limit. The secrets are 256-bit random values, so their
+// SHA-256 is as hard to reverse as the bcrypt hash; the map holds one entry
+// per registered client that authenticated, nothing an unknown id can add.
+type verifiedSecrets struct {
+	mu sync.Mutex
+	m  map[string]verifiedSecret
+}
+
+type verifiedSecret struct {
+	hash   string // the bcrypt hash it passed against: a rotation makes the entry stale
+	digest [32]byte
 }
 
 // NewClients panics on a nil dependency.
@@ -197,7 +216,21 @@ func NewClients(store Store) Clients {
 	if store == nil {
 		panic("commands.NewClients: nil dependency")
 	}
-	return Clients{store: store}
+	return Clients{store: store, verified: &verifiedSecrets{m: map[string]verifiedSecret{}}}
+}
+
+func (v *verifiedSecrets) check(id, hash, secret string) bool {
+	v.mu.Lock()
+	entry, ok := v.m[id]
+	v.mu.Unlock()
+	sum := sha256.Sum256([]byte(secret))
+	return ok && entry.hash == hash && subtle.ConstantTimeCompare(entry.digest[:], sum[:]) == 1
+}
+
+func (v *verifiedSecrets) remember(id, hash, secret string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.m[id] = verifiedSecret{hash: hash, digest: sha256.Sum256([]byte(secret))}
 }
 
 // Client returns a registered, undeleted client or domain.ErrClientNotFound.
@@ -231,8 +264,15 @@ func (c Clients) Authenticate(ctx context.Context, id, secret string, presented 
 		}
 		return cl, nil
 	}
-	if !presented || len(secret) > 72 || bcrypt.CompareHashAndPassword([]byte(cl.SecretHash), []byte(secret)) != nil {
+	if !presented || len(secret) > 72 {
 		return domain.Client{}, ErrInvalidCredentials
 	}
+	if c.verified.check(cl.ID, cl.SecretHash, secret) {
+		return cl, nil
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cl.SecretHash), []byte(secret)) != nil {
+		return domain.Client{}, ErrInvalidCredentials
+	}
+	c.verified.remember(cl.ID, cl.SecretHash, secret)
 	return cl, nil
 }

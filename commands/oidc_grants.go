@@ -143,7 +143,8 @@ func (h GrantsHandler) Redeem(ctx context.Context, cmd RedeemCode) (Tokens, erro
 	if !ok {
 		return Tokens{}, domain.ErrGrantInvalid
 	}
-	return retry(ctx, "redeem code", func() (Tokens, error) {
+	var revokedAt int64 // retry keeps no result with an error: a replay's revocation position is kept here
+	toks, err := retry(ctx, "redeem code", func() (Tokens, error) {
 		events, version, err := h.store.Load(ctx, domain.GrantStream(grantID))
 		if err != nil {
 			return Tokens{}, err
@@ -153,8 +154,14 @@ func (h GrantsHandler) Redeem(ctx context.Context, cmd RedeemCode) (Tokens, erro
 		out, issued := newTokens(g.ID, now)
 		decided, err := g.Redeem(domain.Redemption{CodeDigest: Digest(cmd.Code), ClientID: cmd.ClientID,
 			RedirectURI: cmd.RedirectURI, Challenge: S256(cmd.Verifier)}, issued, now)
-		return h.settle(ctx, cmd.Meta, g, version, decided, err, out)
+		t, err := h.settle(ctx, cmd.Meta, g, version, decided, err, out)
+		revokedAt = t.Position
+		return t, err
 	})
+	if err != nil {
+		toks.Position = revokedAt
+	}
+	return toks, err
 }
 
 // RefreshTokens rotates a refresh token, for an authenticated client.
@@ -171,7 +178,8 @@ func (h GrantsHandler) Refresh(ctx context.Context, cmd RefreshTokens) (Tokens, 
 	if !ok {
 		return Tokens{}, domain.ErrGrantInvalid
 	}
-	return retry(ctx, "refresh", func() (Tokens, error) {
+	var revokedAt int64
+	toks, err := retry(ctx, "refresh", func() (Tokens, error) {
 		g, version, err := h.grant(ctx, grantID)
 		if err != nil {
 			return Tokens{}, err
@@ -179,8 +187,14 @@ func (h GrantsHandler) Refresh(ctx context.Context, cmd RefreshTokens) (Tokens, 
 		now := h.now()
 		out, issued := newTokens(g.ID, now)
 		decided, err := g.Refresh(Digest(cmd.Refresh), cmd.ClientID, issued, now)
-		return h.settle(ctx, cmd.Meta, g, version, decided, err, out)
+		t, err := h.settle(ctx, cmd.Meta, g, version, decided, err, out)
+		revokedAt = t.Position
+		return t, err
 	})
+	if err != nil {
+		toks.Position = revokedAt
+	}
+	return toks, err
 }
 
 // settle appends what a redemption or refresh decided: the tokens' events,

@@ -160,6 +160,10 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, domain.ErrGrantInvalid), errors.Is(err, domain.ErrCodeReplayed), errors.Is(err, domain.ErrRefreshReused):
 		if !errors.Is(err, domain.ErrGrantInvalid) {
 			s.deps.Logger.WarnContext(r.Context(), "oidc: replayed grant revoked", "client_id", c.ID, "err", err)
+			// The revocation must hold everywhere before anyone is told.
+			if err := s.deps.OIDC.Tokens.WaitFor(r.Context(), projections.OIDCTokensName, toks.Position, freshnessWait); err != nil {
+				s.deps.Logger.WarnContext(r.Context(), "oidc: wait for revocation", "err", err)
+			}
 		}
 		s.writeTokenError(w, r, tokenError{http.StatusBadRequest, "invalid_grant", "the code or refresh token is not valid", false})
 		return

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/authportal/authportal/commands"
+	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/queries"
 )
 
@@ -34,6 +35,12 @@ func (s *Server) activeToken(r *http.Request, token string) (queries.AccessToken
 	}
 	if t.Revoked || !s.deps.Now().Before(t.ExpiresAt) {
 		return t, userView{}, false, nil
+	}
+	// A deleted client's tokens end with it.
+	if _, err := s.deps.OIDC.Clients.Client(r.Context(), t.ClientID); errors.Is(err, domain.ErrClientNotFound) {
+		return t, userView{}, false, nil
+	} else if err != nil {
+		return t, userView{}, false, err
 	}
 	u, live := s.liveUser(t.SessionID, t.UserID, t.Epoch)
 	return t, u, live, nil
