@@ -451,4 +451,3 @@ func TestOIDCTokensEndWithTheSession(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
