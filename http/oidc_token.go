@@ -39,8 +39,8 @@ func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, e token
 // refresh tokens are guessable things, and each check costs a bcrypt. Per
 // address and per client id, shared by every node.
 var (
-	oidcAddressLimit = throttle.Limit{Every: 500 * time.Millisecond, Burst: 60}
-	oidcClientLimit  = throttle.Limit{Every: 250 * time.Millisecond, Burst: 120}
+	oidcAddressLimit = throttle.Limit{Every: 500 * time.Millisecond, Burst: 30}
+	oidcClientLimit  = throttle.Limit{Every: 500 * time.Millisecond, Burst: 60}
 )
 
 // oidcFormBytes bounds the form of the token, revocation and introspection endpoints.
