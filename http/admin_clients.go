@@ -93,7 +93,7 @@ func (s *Server) registerClientAdmin(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "update-oauth-client", Method: http.MethodPut, Path: "/api/admin/oauth/clients/{id}", Tags: tags,
 		Summary: "Change an OAuth client (not its secret)"},
 		func(ctx context.Context, in *struct {
-			clientPath
+			ID   string `path:"id" maxLength:"64"`
 			Body clientBody
 		}) (*clientSecretOutput, error) {
 			p, err := requireAdmin(ctx)
