@@ -36,8 +36,10 @@ func (OIDCTokens) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Rec
 			digest, grant, client, user, session, epoch, nonNil(scopes), rec.RecordedAt, expires, rec.Position); err != nil {
 			return err
 		}
-		// Forget rows long expired, by the log's clock, so replays agree.
-		_, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, rec.RecordedAt.Add(-tokenRowsKept))
+		// Forget rows long expired. The measure is the new token's expiry
+		// (the issuing command's clock, as the rows' own times are), not
+		// the time of recording, so a replay deletes what the first run did.
+		_, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, expires.Add(-tokenRowsKept))
 		return err
 	}
 	switch e := rec.Event.(type) {
