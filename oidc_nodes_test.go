@@ -1,10 +1,10 @@
 package main
 
 import (
-	"log/slog"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
