@@ -175,6 +175,14 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) {
 	// The user must still be authorized and the session still stand: if
 	// not, what was just issued is revoked before anyone sees it.
 	g := toks.Grant
+	// This node's model must have seen the grant's events (and so the
+	// session's start, and any end before them) before it judges: the code
+	// may come from a sign-in on another node a moment ago.
+	if err := s.awaitModel(r.Context(), toks.Position); err != nil {
+		s.deps.Logger.WarnContext(r.Context(), "oidc: access model behind", "err", err)
+		s.writeTokenError(w, r, tokenError{http.StatusServiceUnavailable, "temporarily_unavailable", "try again in a moment", false})
+		return
+	}
 	u, live := s.liveUser(g.SessionID, g.UserID, g.Epoch)
 	if !live {
 		if _, err := s.deps.OIDC.Grants.Revoke(r.Context(), commands.RevokeGrant{GrantID: g.ID, ClientID: c.ID, Reason: "session_ended",

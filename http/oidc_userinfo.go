@@ -36,6 +36,10 @@ func (s *Server) activeToken(r *http.Request, token string) (queries.AccessToken
 	if t.Revoked || !s.deps.Now().Before(t.ExpiresAt) {
 		return t, userView{}, false, nil
 	}
+	// The model must have seen the token's issue, after its session's start.
+	if err := s.awaitModel(r.Context(), t.Position); err != nil {
+		return t, userView{}, false, err
+	}
 	// A deleted client's tokens end with it.
 	if _, err := s.deps.OIDC.Clients.Client(r.Context(), t.ClientID); errors.Is(err, domain.ErrClientNotFound) {
 		return t, userView{}, false, nil

@@ -51,15 +51,16 @@ type AccessToken struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	Revoked   bool
+	Position  int64 // the log position of the event that last changed the row
 }
 
 // AccessToken looks an access token up by its digest; ErrNotFound when
 // there is none.
 func (r *Reader) AccessToken(ctx context.Context, digest string) (AccessToken, error) {
 	var t AccessToken
-	err := r.pool.QueryRow(ctx, `SELECT grant_id, client_id, user_id, session_id, epoch, scopes, issued_at, expires_at, revoked
+	err := r.pool.QueryRow(ctx, `SELECT grant_id, client_id, user_id, session_id, epoch, scopes, issued_at, expires_at, revoked, position
 		FROM oidc_access_tokens WHERE digest = $1`, digest).
-		Scan(&t.GrantID, &t.ClientID, &t.UserID, &t.SessionID, &t.Epoch, &t.Scopes, &t.IssuedAt, &t.ExpiresAt, &t.Revoked)
+		Scan(&t.GrantID, &t.ClientID, &t.UserID, &t.SessionID, &t.Epoch, &t.Scopes, &t.IssuedAt, &t.ExpiresAt, &t.Revoked, &t.Position)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return AccessToken{}, ErrNotFound
 	}
