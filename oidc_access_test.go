@@ -102,6 +102,10 @@ func TestOIDCConsentAndPrompts(t *testing.T) {
 	if page.Status != http.StatusOK || !strings.Contains(string(page.Body), "Allow Nextcloud?") || !strings.Contains(string(page.Body), "See your email address") {
 		t.Fatalf("consent page: %d %s", page.Status, page.Body)
 	}
+	// Browsers hold the form's redirect to the page's form-action: the app's origin must be in it.
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://nextcloud.example.test;") {
+		t.Errorf("consent page CSP %q does not let the form end at the app", csp)
+	}
 	req := string(hiddenRequest.FindSubmatch(page.Body)[1])
 	// The sealed request is bound to this session: another browser cannot answer it.
 	other := ts.browser(t)

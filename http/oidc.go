@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/authportal/authportal/commands"
@@ -190,4 +192,22 @@ func writeJSONBody(w http.ResponseWriter, r *http.Request, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		slog.DebugContext(r.Context(), "client went away", "err", err)
 	}
+}
+
+// cspOrigin accepts an origin plain enough to name in a policy.
+var cspOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.:\[\]-]+$`)
+
+// allowFormRedirect lets this page's form end in a redirect to target's
+// origin: browsers hold a form's submission, redirects included, to the
+// page's form-action, and the consent and sign-out forms end at the app.
+func allowFormRedirect(w http.ResponseWriter, target string) {
+	u, err := url.Parse(target)
+	if err != nil || target == "" {
+		return
+	}
+	o := u.Scheme + "://" + u.Host
+	if !cspOrigin.MatchString(o) {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+o, 1))
 }

@@ -252,6 +252,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, p *Princi
 		d.Scopes = append(d.Scopes, scopeWords[sc])
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	allowFormRedirect(w, pr.RedirectURI)
 	s.render(w, r, "oidc_consent.html", d)
 }
 

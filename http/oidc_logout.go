@@ -56,6 +56,7 @@ func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
 		d.State = ""
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	allowFormRedirect(w, d.Redirect)
 	s.render(w, r, "oidc_logout.html", d)
 }
 
