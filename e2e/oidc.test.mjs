@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
 
@@ -44,8 +45,10 @@ test('sign in to an app through the consent page', { timeout: 120_000 }, async (
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
-  // The app itself is not running: its callback is answered here.
-  await page.route(`${redirect}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'the app' }));
+  // The app: a server on the registered callback's port that answers anything.
+  const app = createServer((req, res) => res.end('the app'));
+  const { port } = new URL(redirect);
+  await new Promise((resolve) => app.listen(Number(port), '127.0.0.1', resolve));
 
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -76,4 +79,5 @@ test('sign in to an app through the consent page', { timeout: 120_000 }, async (
   await lookAt(page, 'oidc-error', contrastLog);
   assert.deepEqual(errors, []);
   await context.close();
+  app.close();
 });

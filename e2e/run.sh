@@ -23,7 +23,6 @@ jellyfin_link_user=linkfan
 account_user=e2e-account
 plex_friend=plexfriend
 oidc_user=e2e-oidc
-oidc_redirect=https://app.example.test/callback
 fakes_timeout=20   # seconds for e2e/fakes to say where it listens
 startup_timeout=60 # seconds for GET /startupz to answer 200
 stop_timeout=30    # seconds for the server to exit after SIGTERM
@@ -231,6 +230,10 @@ for user in "$e2e_user" "$account_user" "$oidc_user"; do
 done
 
 say "registering an OpenID Connect client with the CLI"
+# The app is a server the test runs on this free port (loopback: plain http is allowed there).
+oidc_redirect=http://127.0.0.1:$(node -e '
+	const s = require("node:net").createServer();
+	s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')/callback
 oidc_client=$("${server_env[@]}" "$tmp/authportal" client add --name "Photo Album" --redirect-uri "$oidc_redirect" |
 	node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).client_id))')
 

@@ -303,7 +303,10 @@ type reauthData struct {
 // no other site can sign anyone out through an authorize link.
 func (s *Server) renderReauth(w http.ResponseWriter, r *http.Request, req authorizeRequest, q url.Values) {
 	q = cloneValues(q)
-	q.Del("prompt") // after signing in again, the request goes on
+	// After signing in again the request goes on: the new sign-in satisfies
+	// both (max_age=0 would otherwise send the user round for ever).
+	q.Del("prompt")
+	q.Del("max_age")
 	d := reauthData{pageData: s.pageData(r, "Sign in again"), Client: req.client.Name, Next: "/oidc/authorize?" + q.Encode()}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, "oidc_reauth.html", d)
