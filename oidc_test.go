@@ -360,6 +360,21 @@ func TestOIDCAttacks(t *testing.T) {
 			t.Errorf("another client redeeming the code: %v, want invalid_grant", err)
 		}
 	})
+	t.Run("another client can neither introspect nor revoke a token", func(t *testing.T) {
+		tok, _, err := rp.exchange(rp.authorize(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, body, _ := other.post("/oidc/introspect", url.Values{"token": {tok.AccessToken}}); status != http.StatusOK || body["active"] != false {
+			t.Errorf("introspect by another client: %d %v, want inactive", status, body)
+		}
+		if status, _, _ := other.post("/oidc/revoke", url.Values{"token": {tok.AccessToken}}); status != http.StatusOK {
+			t.Errorf("revoke by another client: %d, want 200 (RFC 7009 says nothing more)", status)
+		}
+		if _, err := rp.userinfo(tok.AccessToken); err != nil {
+			t.Errorf("another client's revocation ended the token: %v", err)
+		}
+	})
 	t.Run("wrong client secret", func(t *testing.T) {
 		f := rp.authorize(b)
 		wrong := *rp
