@@ -4,5 +4,8 @@
 // version conflict (retry.go). It returns the global position of its last
 // event, so that callers can wait for read models to reach it.
 //
-// Handlers never read projection tables to decide.
+// Handlers never read projection tables to decide. The OpenID Connect
+// provider's KeyRing and Clients live here too, though they mostly read:
+// they fold the streams the grant commands decide from (signing keys,
+// clients) and open what DATA_KEY sealed, which only this package holds.
 package commands
