@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authportal/authportal/providers/plex/plextest"
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
 
@@ -195,5 +196,37 @@ func TestOIDCPublicClient(t *testing.T) {
 	if status, body, _ := withSecret.post("/oidc/token", url.Values{"grant_type": {"authorization_code"}, "code": {f.code},
 		"redirect_uri": {rp.redirect}, "code_verifier": {f.verifier}}); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
 		t.Errorf("public client with a secret: %d %v, want invalid_client", status, body)
+	}
+}
+
+// Any page can send a signed-in browser to /oidc/authorize again and again,
+// and each code is a grant in the log: a user's codes are budgeted, and the
+// request past the budget writes nothing.
+func TestOIDCCodesPerUserAreBounded(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "ada", "correct horse battery", false)
+	rp := newRelyingParty(t, ts, "Wiki", "--first-party")
+	b := ts.browser(t)
+	b.login("ada", "correct horse battery", http.StatusOK)
+	issued := 0
+	for range 40 {
+		res := b.get(strings.TrimPrefix(rp.conf.AuthCodeURL("state-1", oidc.Nonce("n"), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), ts.URL))
+		if res.Status == http.StatusTooManyRequests {
+			if res.Header.Get("Retry-After") == "" || !strings.Contains(string(res.Body), "Too many app sign-ins") {
+				t.Errorf("past the budget: %d, Retry-After %q:\n%s", res.Status, res.Header.Get("Retry-After"), res.Body)
+			}
+			break
+		}
+		if redirected(t, res).Query().Get("code") == "" {
+			t.Fatalf("authorize %d gave no code", issued+1)
+		}
+		issued++
+	}
+	if issued != 20 {
+		t.Errorf("codes issued before the budget ran out: %d, want 20", issued)
+	}
+	if n := countEvents(t, ts, `event_type = 'grant.code_issued'`); n != issued {
+		t.Errorf("code_issued events: %d, want %d (nothing written past the budget)", n, issued)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/domain"
+	"github.com/authportal/authportal/throttle"
 )
 
 // authorizeError is an error the authorize endpoint sends back to the
@@ -188,10 +189,27 @@ func (s *Server) authorizeRedirect(w http.ResponseWriter, r *http.Request, req a
 	http.Redirect(w, r, withQuery(req.pending.RedirectURI, params), status)
 }
 
+// oidcCodeLimit bounds the codes one user is issued: a burst of 20 (a
+// morning of opening apps), then one every 3 s.
+var oidcCodeLimit = throttle.Limit{Every: 3 * time.Second, Burst: 20}
+
 // issueCode records a code for the signed-in user and sends it to the client.
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, p *Principal, c domain.Client, pr pendingRequest, sess domain.Session, consented bool, status int) {
 	if pr.ID == "" {
 		pr.ID = newGrantRef()
+	}
+	// Each code is a grant stream in the log, and any page the user visits
+	// can send their browser here again and again: a budget per user bounds
+	// what such a page can make the server write.
+	d, err := s.deps.Budgets.Take(r.Context(), "oidc-code", p.UserID, oidcCodeLimit, s.deps.Now())
+	switch {
+	case err != nil:
+		s.oidcErrorPage(w, r, http.StatusServiceUnavailable, "The server could not finish the sign-in. Try again in a moment.", err)
+		return
+	case !d.Allowed:
+		w.Header().Set("Retry-After", retryAfterHeader(d.RetryAfter))
+		s.oidcErrorPage(w, r, http.StatusTooManyRequests, "Too many app sign-ins in a short time. Wait a little, then go back to the app and start again.", nil)
+		return
 	}
 	res, err := s.deps.OIDC.Grants.IssueCode(r.Context(), commands.IssueCode{GrantID: pr.ID, ClientID: c.ID, RedirectURI: pr.RedirectURI,
 		Scopes: pr.Scopes, Nonce: pr.Nonce, CodeChallenge: pr.Challenge, UserID: p.UserID, SessionID: p.SessionID, Epoch: p.Epoch,
