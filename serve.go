@@ -49,6 +49,7 @@ type app struct {
 	recheck  workers.MediaAccessRecheck
 	invites  apihttp.Invites
 	mailer   *workers.InviteMailer
+	smtpTest workers.TestMailer // the console's test mail (mail_wiring.go)
 	now      func() time.Time
 	started  atomic.Bool
 
@@ -132,6 +133,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err := a.wireInvites(c, hasher, sealer, policy); err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
+	a.wireMailTools(c, sealer)
 	return a, nil
 }
 
@@ -242,6 +244,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
+		SMTPTest: a.smtpTest,
 		ForwardAdmin: apihttp.ForwardAdmin{
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,

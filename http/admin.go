@@ -67,5 +67,8 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.Invites.Create != nil {
 		apis = append(apis, s.registerInviteAPI)
 	}
+	if s.deps.SMTPTest != nil {
+		apis = append(apis, s.registerSMTPTestMailAPI)
+	}
 	return apis
 }
