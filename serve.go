@@ -50,6 +50,7 @@ type app struct {
 	invites  apihttp.Invites
 	mailer   *workers.InviteMailer
 	smtpTest workers.TestMailer // the console's test mail (mail_wiring.go)
+	resets   apihttp.PasswordResets
 	now      func() time.Time
 	started  atomic.Bool
 
@@ -133,7 +134,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err := a.wireInvites(c, hasher, sealer, policy); err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
-	a.wireMailTools(c, sealer)
+	a.wireMailTools(c, hasher, sealer)
 	return a, nil
 }
 
@@ -244,7 +245,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
-		SMTPTest: a.smtpTest,
+		SMTPTest: a.smtpTest, PasswordResets: a.resets,
 		ForwardAdmin: apihttp.ForwardAdmin{
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
