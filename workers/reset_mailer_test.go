@@ -19,9 +19,9 @@ func (f mailFixture) resetMailer(t *testing.T, settings workers.SMTPSettings) (s
 	t.Helper()
 	m, err := workers.NewInviteMailer(workers.InviteMailerConfig{
 		Pool: f.pool, Store: f.store, Owed: f.reader, Settings: workers.StaticMailSettings(settings),
-		Start:  commands.NewStartInviteMailHandler(f.store, f.sealer, time.Now),
-		Record: commands.NewRecordInviteMailHandler(f.store),
-		Resets: commands.NewResetMailHandler(f.store, f.sealer, time.Now),
+		Start:   commands.NewStartInviteMailHandler(f.store, f.sealer, time.Now),
+		Record:  commands.NewRecordInviteMailHandler(f.store),
+		Resets:  commands.NewResetMailHandler(f.store, f.sealer, time.Now),
 		BaseURL: f.base, SiteName: "Example", Logger: f.logger, Now: time.Now,
 		MaxAttempts: 1000, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Tick: 20 * time.Millisecond,
 	})
