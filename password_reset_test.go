@@ -123,3 +123,16 @@ func TestPasswordResetByEmailOverHTTP(t *testing.T) {
 		t.Errorf("the sink holds %d mails; want 2 (ada's once, bob's; none for nobody@)", n)
 	}
 }
+
+func TestPasswordResetIsOfferedOnlyWithAMailServer(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	ts.addUser(t, "ada", "old passphrase", false)
+	anon := ts.browser(t)
+	if page := anon.get("/"); page.Status != http.StatusOK || strings.Contains(string(page.Body), "/password/forgot") {
+		t.Errorf("login page without SMTP: %d, offers a reset: %v", page.Status, strings.Contains(string(page.Body), "/password/forgot"))
+	}
+	if res := forgot(anon, "ada"); res.Status != http.StatusServiceUnavailable || !strings.Contains(string(res.Body), "no mail server is configured") {
+		t.Errorf("forgot without SMTP: %d\n%s", res.Status, res.Body)
+	}
+}

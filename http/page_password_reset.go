@@ -79,6 +79,11 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusBadRequest, "password_forgot.html", d)
 		return
 	}
+	if !s.deps.PasswordResets.MailReady.MailConfigured(r.Context()) {
+		d.Error = "Password reset by email is not available here: no mail server is configured. Ask an administrator."
+		s.renderStatus(w, r, http.StatusServiceUnavailable, "password_forgot.html", d)
+		return
+	}
 	d.Who = strings.TrimSpace(r.PostForm.Get("who"))
 	if d.Who == "" || len(d.Who) > 254 {
 		d.Error = "Enter your username or your email address."

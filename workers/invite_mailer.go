@@ -208,7 +208,7 @@ func (m *InviteMailer) follow(ctx context.Context, lockConn *pgx.Conn) error {
 			if err == nil && m.c.Resets != nil && raw.Type == domain.TypePasswordResetRequested {
 				var still bool
 				if still, err = m.deliverReset(ctx, raw.StreamID); still || err != nil {
-					owed[raw.StreamID] = raw.Position
+					owed[raw.StreamID] = owedReset{position: raw.Position, seen: m.c.Now()}
 					err = nil // retried from owed at the next tick
 				}
 			}
@@ -226,15 +226,7 @@ func (m *InviteMailer) follow(ctx context.Context, lockConn *pgx.Conn) error {
 			if err := lockConn.Ping(ctx); err != nil {
 				return fmt.Errorf("invite mailer lock connection lost: %w", err)
 			}
-			for stream := range owed {
-				still, err := m.deliverReset(ctx, stream)
-				if err != nil && ctx.Err() == nil {
-					m.c.Logger.Warn("reset mailer: retry", "stream", stream, "err", err)
-				}
-				if !still {
-					delete(owed, stream)
-				}
-			}
+			m.retryOwed(ctx, owed)
 			if upTo := owed.cap(seen); upTo > saved {
 				// Other events only move the checkpoint now and then:
 				// redelivering them after a crash costs nothing.

@@ -121,12 +121,36 @@ func (m *InviteMailer) resetMessage(s SMTPSettings, att commands.ResetMail) (*ma
 
 // owedResets are the resets whose mail is still owed, by stream, with the
 // position of their request: the checkpoint stays before the earliest.
-type owedResets map[string]int64
+type owedResets map[string]owedReset
+
+type owedReset struct {
+	position int64
+	seen     time.Time // once a link has expired, its mail is owed no more
+}
 
 // cap is the furthest the checkpoint may move to, given pos.
 func (o owedResets) cap(pos int64) int64 {
-	for _, p := range o {
-		pos = min(pos, p-1)
+	for _, r := range o {
+		pos = min(pos, r.position-1)
 	}
 	return pos
+}
+
+// retryOwed tries the owed resets again and forgets those done or
+// expired (also while SMTP is not configured, so that the checkpoint does
+// not wait on them for ever).
+func (m *InviteMailer) retryOwed(ctx context.Context, owed owedResets) {
+	for stream, r := range owed {
+		if m.c.Now().Sub(r.seen) > domain.PasswordResetTTL {
+			delete(owed, stream)
+			continue
+		}
+		still, err := m.deliverReset(ctx, stream)
+		if err != nil && ctx.Err() == nil {
+			m.c.Logger.Warn("reset mailer: retry", "stream", stream, "err", err)
+		}
+		if !still {
+			delete(owed, stream)
+		}
+	}
 }
