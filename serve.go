@@ -51,6 +51,8 @@ type app struct {
 	mailer   *workers.InviteMailer
 	smtpTest workers.TestMailer // the console's test mail (mail_wiring.go)
 	resets   apihttp.PasswordResets
+	oidc     *apihttp.OIDC     // the OpenID Connect provider (oidc_wiring.go)
+	keys     *commands.KeyRing // its signing keys
 	now      func() time.Time
 	started  atomic.Bool
 
@@ -135,6 +137,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		return nil, errors.Join(err, db.close(ctx))
 	}
 	a.wireMailTools(c, hasher, sealer)
+	a.wireOIDC(sealer)
 	return a, nil
 }
 
@@ -226,6 +229,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
+	if err := a.ensureSigningKey(ctx); err != nil {
+		return err
+	}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: a.db.pool, Store: a.store, Logger: logger, Projections: projections.All(),
 	})
@@ -246,11 +252,13 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
 		SMTPTest: a.smtpTest, PasswordResets: a.resets,
+		Forward: a.access, // GET /api/auth/verify and sign-in return targets
 		ForwardAdmin: apihttp.ForwardAdmin{
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
 		},
 		Config: a.runtime.api, Backups: a.runtime.backups,
+		OIDC: a.oidc,
 	})
 	if err != nil {
 		return err

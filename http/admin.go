@@ -70,5 +70,8 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.SMTPTest != nil {
 		apis = append(apis, s.registerSMTPTestMailAPI)
 	}
+	if s.deps.OIDC != nil {
+		apis = append(apis, s.registerClientAdmin) // admin_clients.go
+	}
 	return apis
 }

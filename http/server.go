@@ -49,12 +49,14 @@ type Deps struct {
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
+	Forward        forwardDecider   // forward auth (verify.go); nil: /api/auth/verify is not served
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	Config         ConfigAPI        // the versioned configuration API; zero: not served
 	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
 	SMTPTest       smtpTestMailer   // the SMTP tab's test mail (admin_smtp_test_mail.go); nil: not served
 	PasswordResets PasswordResets   // password reset by email (page_password_reset.go); zero: none
+	OIDC           *OIDC            // the OpenID Connect provider; nil: off
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
@@ -78,7 +80,8 @@ type Server struct {
 	device    deviceCodec
 	pins      pinCodec
 	branding  branding
-	flows     flowCodec // upstream sign-in flow cookies
+	flows     flowCodec    // upstream sign-in flow cookies
+	pending   pendingCodec // OIDC authorization requests waiting on the consent page
 	providers Providers
 	pages     *pages
 	handler   http.Handler
@@ -101,12 +104,13 @@ func New(config Config, deps Deps) (*Server, error) {
 	s := &Server{
 		config:    config,
 		deps:      deps,
-		codec:     sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		codec:     newSessionCodec(config.SessionKey, config.BaseURL.String(), deps.Now),
 		jar:       cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
 		device:    newDeviceCodec(config.SessionKey),
 		pins:      newPINCodec(config.SessionKey),
 		branding:  branding{dir: config.BrandingDir},
 		flows:     newFlowCodec(config.SessionKey),
+		pending:   newPendingCodec(config.SessionKey),
 		providers: deps.Providers,
 		pages:     pg,
 	}
@@ -124,11 +128,17 @@ func New(config Config, deps Deps) (*Server, error) {
 		registerAuthOperations(api, s)
 	}
 	s.registerPages(mux)
+	s.registerOIDC(mux)
 	s.registerHealth(mux)
 
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(origin(config.BaseURL)); err != nil {
 		return nil, err
+	}
+	if deps.OIDC != nil {
+		for _, pattern := range oidcBypassCSRF {
+			csrf.AddInsecureBypassPattern(pattern)
+		}
 	}
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problemCrossOrigin, "Cross-origin requests cannot change anything here.")
@@ -144,6 +154,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	h = withRetryAfter(h)
 	h = withDeadline(h)
 	h = withRequestMeta(config.TrustedProxies, h)
+	h = s.withVerify(h) // before everything: the one path every proxied request takes (verify.go)
 	s.handler = h
 	return s, nil
 }
