@@ -25,6 +25,7 @@ func (a *app) wireInvites(c Config, hasher commands.PasswordHasher, sealer *comm
 	mailer, err := workers.NewInviteMailer(workers.InviteMailerConfig{
 		Pool: a.db.pool, Store: a.store, Owed: a.reader,
 		Start: commands.NewStartInviteMailHandler(a.store, sealer, a.now), Record: commands.NewRecordInviteMailHandler(a.store),
+		Resets:   commands.NewResetMailHandler(a.store, sealer, a.now), // password reset mail (mail_wiring.go)
 		Settings: sectionMailSettings{model: a.runtime.model, sealer: sealer, start: workers.StaticMailSettings(c.Invites.SMTP)}, BaseURL: c.BaseURL, Logger: a.logger, Now: a.now,
 		MaxAttempts: c.Invites.MaxAttempts,
 	})

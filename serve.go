@@ -49,6 +49,8 @@ type app struct {
 	recheck  workers.MediaAccessRecheck
 	invites  apihttp.Invites
 	mailer   *workers.InviteMailer
+	smtpTest workers.TestMailer // the console's test mail (mail_wiring.go)
+	resets   apihttp.PasswordResets
 	oidc     *apihttp.OIDC     // the OpenID Connect provider (oidc_wiring.go)
 	keys     *commands.KeyRing // its signing keys
 	now      func() time.Time
@@ -134,6 +136,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err := a.wireInvites(c, hasher, sealer, policy); err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
+	a.wireMailTools(c, hasher, sealer)
 	a.wireOIDC(sealer)
 	return a, nil
 }
@@ -248,6 +251,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
+		SMTPTest: a.smtpTest, PasswordResets: a.resets,
 		Forward: a.access, // GET /api/auth/verify and sign-in return targets
 		ForwardAdmin: apihttp.ForwardAdmin{
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),

@@ -153,6 +153,11 @@ var registrations = []Registration{
 	{TypeInviteResendRequested, 1, Current[InviteResendRequested]},
 	{TypeInviteRevoked, 1, Current[InviteRevoked]},
 	{TypeInviteAccepted, 1, Current[InviteAccepted]},
+	{TypePasswordResetRequested, 1, Current[PasswordResetRequested]},
+	{TypePasswordResetEmailSending, 1, Current[PasswordResetEmailSending]},
+	{TypePasswordResetEmailSent, 1, Current[PasswordResetEmailSent]},
+	{TypePasswordResetEmailFailed, 1, Current[PasswordResetEmailFailed]},
+	{TypePasswordResetUsed, 1, Current[PasswordResetUsed]},
 	// OpenID Connect provider: clients, consents, signing keys, grants.
 	{TypeClientRegistered, 1, Current[ClientRegistered]},
 	{TypeClientUpdated, 1, Current[ClientUpdated]},

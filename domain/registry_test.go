@@ -101,6 +101,12 @@ func samples() []domain.Event {
 		domain.InviteResendRequested{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH"},
 		domain.InviteRevoked{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH"},
 		domain.InviteAccepted{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", DisplayName: "Ada Lovelace", Uses: 1},
+		domain.PasswordResetRequested{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Email: "ada@example.com", ExpiresAt: expires,
+			TokenDigest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", SealedToken: "v1.c2VhbGVkLXJlc2V0LXRva2Vu"},
+		domain.PasswordResetEmailSending{Attempt: 1, MessageID: "pwreset-9f86d081884c7d65-1@auth.example.com"},
+		domain.PasswordResetEmailSent{Attempt: 1, MessageID: "pwreset-9f86d081884c7d65-1@auth.example.com"},
+		domain.PasswordResetEmailFailed{Attempt: 1, Reason: "dial tcp 192.0.2.1:587: connection refused", Final: false, RetryAt: expires},
+		domain.PasswordResetUsed{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA"},
 		// OpenID Connect provider
 		domain.ClientRegistered{ClientID: "GRAFANA7Q2M4X6T8R5K3H1NWA", Name: "Grafana",
 			RedirectURIs: []string{"https://grafana.example.com/login/generic_oauth"}, PostLogoutRedirectURIs: []string{"https://grafana.example.com/"},

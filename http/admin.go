@@ -67,6 +67,9 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.Invites.Create != nil {
 		apis = append(apis, s.registerInviteAPI)
 	}
+	if s.deps.SMTPTest != nil {
+		apis = append(apis, s.registerSMTPTestMailAPI)
+	}
 	if s.deps.OIDC != nil {
 		apis = append(apis, s.registerClientAdmin) // admin_clients.go
 	}

@@ -62,6 +62,7 @@ type pageData struct {
 	Theme          bool          // the operator's theme.css
 	HomeText       template.HTML // the operator's home page text for this user
 	LocalEnabled   bool          // the username and password form
+	ForgotPassword bool          // the login page's "Forgot your password?" (SMTP is configured)
 	User           *Principal
 	Next           string
 	ExtraLinkURL   string
@@ -139,6 +140,12 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 		mux.HandleFunc("GET /invite/{token}", s.invitePage)
 		mux.HandleFunc("POST /invite/{token}", s.acceptInvite)
 	}
+	if s.resetsOn() {
+		mux.HandleFunc("GET /password/forgot", s.forgotPage)
+		mux.HandleFunc("POST /password/forgot", s.forgotPost)
+		mux.HandleFunc("GET /password/reset/{token}", s.resetPage)
+		mux.HandleFunc("POST /password/reset/{token}", s.resetPost)
+	}
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -146,7 +153,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.safeNext(returnParam(r), "/home"), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, "login.html", s.pageData(r, "Sign in"))
+	d := s.pageData(r, "Sign in")
+	d.ForgotPassword = s.resetsOn() && d.LocalEnabled && s.deps.PasswordResets.MailReady.MailConfigured(r.Context())
+	s.render(w, r, "login.html", d)
 }
 
 func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ var addressLimits = map[string]throttle.Limit{
 	"/mfa/enroll/start":     {Every: 12 * time.Second, Burst: 3}, // it may check a password (step-up)
 	"/auth/forward":         {Every: 6 * time.Second, Burst: 5},  // a media server's password
 	"/auth/start-web":       {Every: 6 * time.Second, Burst: 5},  // each makes a Plex PIN
+	"/password/forgot":      {Every: 30 * time.Second, Burst: 5}, // each may mail someone
 }
 
 // knownDeviceLimit is what a browser with a device cookie may still try

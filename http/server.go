@@ -54,6 +54,8 @@ type Deps struct {
 	Config         ConfigAPI        // the versioned configuration API; zero: not served
 	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
+	SMTPTest       smtpTestMailer   // the SMTP tab's test mail (admin_smtp_test_mail.go); nil: not served
+	PasswordResets PasswordResets   // password reset by email (page_password_reset.go); zero: none
 	OIDC           *OIDC            // the OpenID Connect provider; nil: off
 	Health         Health
 	Logger         *slog.Logger

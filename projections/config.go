@@ -82,6 +82,8 @@ func (c *Config) set(e domain.ConfigSectionSaved) {
 		c.typed[e.Section] = decodeTyped[domain.SecurityConfig](e.Document)
 	case domain.SectionBackups:
 		c.typed[e.Section] = decodeTyped[domain.BackupsConfig](e.Document)
+	case domain.SectionSMTP:
+		c.typed[e.Section] = decodeTyped[domain.SMTPConfig](e.Document)
 	}
 	close(c.changed)
 	c.changed = make(chan struct{})

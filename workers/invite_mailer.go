@@ -78,6 +78,7 @@ type InviteMailerConfig struct {
 	BaseURL  *url.URL          // required: the invite link's origin (APP_BASE_URL)
 	SiteName string            // in the subject and body; default the base URL's host
 	Logger   *slog.Logger      // required
+	Resets   resetMail         // optional: password reset mail too (reset_mailer.go)
 	Now      func() time.Time  // required
 	// MaxAttempts is how many attempts a round gets. Default 5.
 	MaxAttempts int
@@ -187,6 +188,7 @@ func (m *InviteMailer) follow(ctx context.Context, lockConn *pgx.Conn) error {
 	tick := time.NewTicker(m.c.Tick)
 	defer tick.Stop()
 	var seen, saved int64
+	owed := owedResets{} // rebuilt from the log by each leader: the checkpoint never passed them
 	for {
 		select {
 		case <-ctx.Done():
@@ -198,9 +200,16 @@ func (m *InviteMailer) follow(ctx context.Context, lockConn *pgx.Conn) error {
 			raw, err := eventstore.MessageRaw(msg)
 			if err == nil && strings.HasPrefix(raw.StreamID, "invite-") {
 				err = m.Deliver(ctx, strings.TrimPrefix(raw.StreamID, "invite-"))
-				if err == nil {
-					err = m.save(ctx, raw.Position)
-					saved = raw.Position
+				if upTo := owed.cap(raw.Position); err == nil && upTo > saved {
+					err = m.save(ctx, upTo)
+					saved = upTo
+				}
+			}
+			if err == nil && m.c.Resets != nil && raw.Type == domain.TypePasswordResetRequested {
+				var still bool
+				if still, err = m.deliverReset(ctx, raw.StreamID); still || err != nil {
+					owed[raw.StreamID] = owedReset{position: raw.Position, seen: m.c.Now()}
+					err = nil // retried from owed at the next tick
 				}
 			}
 			if err != nil {
@@ -217,11 +226,12 @@ func (m *InviteMailer) follow(ctx context.Context, lockConn *pgx.Conn) error {
 			if err := lockConn.Ping(ctx); err != nil {
 				return fmt.Errorf("invite mailer lock connection lost: %w", err)
 			}
-			if seen > saved {
+			m.retryOwed(ctx, owed)
+			if upTo := owed.cap(seen); upTo > saved {
 				// Other events only move the checkpoint now and then:
 				// redelivering them after a crash costs nothing.
-				if err := m.save(ctx, seen); err == nil {
-					saved = seen
+				if err := m.save(ctx, upTo); err == nil {
+					saved = upTo
 				}
 			}
 			m.retryDue(ctx)
