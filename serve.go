@@ -224,6 +224,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
 		},
+		UserActions: apihttp.UserActions{
+			SetAdmin: a.handlers.setAdmin, ResetMFA: commands.NewResetMFAHandler(a.store), RevokeSessions: commands.NewRevokeSessionsHandler(a.store),
+		},
 	})
 	if err != nil {
 		return err

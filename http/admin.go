@@ -58,5 +58,8 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.ForwardAdmin.Hosts != nil {
 		list = append(list, s.registerHostsAPI, s.registerUsersAPI)
 	}
+	if s.deps.UserActions.SetAdmin != nil && s.deps.Sessions != nil && s.deps.ForwardAdmin.Reader != nil {
+		list = append(list, s.registerUserActionsAPI)
+	}
 	return list
 }

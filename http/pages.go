@@ -135,6 +135,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /auth/{provider}", s.upstreamStart)
 	mux.HandleFunc("GET /auth/{provider}/callback", s.upstreamCallback)
 	mux.HandleFunc("GET /docs", s.docsPage)
+	mux.HandleFunc("GET /admin", s.adminPage)
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

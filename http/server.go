@@ -50,6 +50,7 @@ type Deps struct {
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
+	UserActions    UserActions      // the console's actions on a user: devices, admin flag, MFA reset
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
