@@ -39,16 +39,14 @@
 
   const statusEl = $("status");
   function say(text) {
-    statusEl.classList.remove("error");
-    statusEl.classList.add("ok");
     statusEl.textContent = text;
   }
   function clearErrors(scope) {
     for (const el of scope.querySelectorAll(".error")) { el.hidden = true; el.textContent = ""; }
     for (const el of scope.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
   }
-  // fail shows err beside what it is about: a field the problem names, else
-  // the element given. It also says so in the live region.
+  // fail shows err beside what it is about: a field the problem names
+  // (focused), else the element given.
   function fail(el, err, scope) {
     let shown = false;
     if (scope) {
@@ -63,11 +61,13 @@
         shown = true;
       }
     }
-    el.textContent = err.message;
-    el.hidden = false;
-    statusEl.classList.remove("ok");
-    statusEl.classList.add("error");
-    statusEl.textContent = err.message;
+    if (!shown) { // a field's own message says it already
+      el.textContent = err.message;
+      el.hidden = false;
+    }
+    // The message beside the action is the alert; an earlier success
+    // must not stay on screen above it.
+    statusEl.textContent = "";
     if (err.status === 401) setTimeout(() => { location.href = "/?next=/admin"; }, 1500);
   }
   // busy disables a control while its request runs.
