@@ -29,8 +29,13 @@ func TestAccountPageSignsDevicesOut(t *testing.T) {
 		t.Fatalf("account page: %d, want 3 devices with this one marked:\n%s", page.Status, page.Body)
 	}
 	phoneSession := sessionIDOf(t, phone)
-	if res := laptop.post("/account/sessions/"+phoneSession+"/revoke", nil); res.Status != http.StatusSeeOther {
+	res := laptop.post("/account/sessions/"+phoneSession+"/revoke", nil)
+	if res.Status != http.StatusSeeOther {
 		t.Fatalf("sign out the phone: %d %s", res.Status, res.Body)
+	}
+	// The page it returns to lists the devices left, the phone gone.
+	if after := laptop.get(res.Header.Get("Location")); strings.Count(string(after.Body), "data-session=") != 2 {
+		t.Errorf("account page after signing the phone out (%s): want 2 devices:\n%s", res.Header.Get("Location"), after.Body)
 	}
 	if me := phone.get("/whoami").JSON(t); me["authenticated"] != false {
 		t.Errorf("the phone after being signed out from the laptop: %v", me)

@@ -14,7 +14,7 @@ import (
 // (upstreamFlows).
 type UpstreamConfig struct {
 	GitHub   upstream.GitHubConfig // GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_AUTH_URL, GITHUB_TOKEN_URL, GITHUB_API_URL
-	Google   upstream.GoogleConfig // GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL
+	Google   upstream.GoogleConfig // GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL, GOOGLE_ISSUER, GOOGLE_JWKS_URL
 	OIDC     upstream.OIDCConfig   // OIDC_UPSTREAM_ISSUER, OIDC_UPSTREAM_CLIENT_ID, OIDC_UPSTREAM_CLIENT_SECRET, OIDC_UPSTREAM_SCOPES
 	OIDCName string                // OIDC_UPSTREAM_NAME: the button's name ("Sign in with Authentik"); empty: "single sign-on"
 	// Allowed are GITHUB_ALLOWED, GOOGLE_ALLOWED and OIDC_UPSTREAM_ALLOWED,
@@ -97,7 +97,8 @@ func loadUpstreamConfig(e env, p *Providers) {
 	if p.Has("google") {
 		u.Google = upstream.GoogleConfig{
 			ClientID: required("GOOGLE_CLIENT_ID", "Google sign-in (from the Google Cloud OAuth client)"), ClientSecret: required("GOOGLE_CLIENT_SECRET", "Google sign-in"),
-			AuthURL: optionalURL("GOOGLE_AUTH_URL"), TokenURL: optionalURL("GOOGLE_TOKEN_URL"), UserinfoURL: optionalURL("GOOGLE_USERINFO_URL"),
+			AuthURL: optionalURL("GOOGLE_AUTH_URL"), TokenURL: optionalURL("GOOGLE_TOKEN_URL"),
+			Issuer: optionalURL("GOOGLE_ISSUER"), JWKSURL: optionalURL("GOOGLE_JWKS_URL"),
 		}
 		u.Allowed["google"] = allowList("GOOGLE_ALLOWED")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authportal/authportal/providers/upstream"
 	"github.com/authportal/authportal/providers/upstream/githubtest"
 	"github.com/authportal/authportal/providers/upstream/googletest"
 	"github.com/authportal/authportal/providers/upstream/optest"
@@ -119,8 +120,8 @@ func TestUpstreamCallbackRefusals(t *testing.T) {
 	ts := startServer(t, map[string]string{"LOGIN_PROVIDERS": "github,google",
 		"GOOGLE_CLIENT_ID": g.ClientID, "GOOGLE_CLIENT_SECRET": g.ClientSecret,
 		"GOOGLE_AUTH_URL": g.URL + googletest.PathAuthorize, "GOOGLE_TOKEN_URL": g.URL + googletest.PathToken,
-		"GOOGLE_USERINFO_URL": g.URL + googletest.PathUserinfo,
-		"GITHUB_CLIENT_ID":    gh.ClientID, "GITHUB_CLIENT_SECRET": gh.ClientSecret,
+		"GOOGLE_JWKS_URL":  g.URL + googletest.PathCerts,
+		"GITHUB_CLIENT_ID": gh.ClientID, "GITHUB_CLIENT_SECRET": gh.ClientSecret,
 		"GITHUB_AUTH_URL": gh.URL + githubtest.PathAuthorize, "GITHUB_TOKEN_URL": gh.URL + githubtest.PathToken, "GITHUB_API_URL": gh.URL,
 		"GITHUB_ALLOWED": "friend@example.com"})
 	tokenRequests := func() int { return len(gh.RequestsTo(githubtest.PathToken)) }
@@ -248,7 +249,7 @@ func TestGoogleSignInAndAllowList(t *testing.T) {
 	ts := startServer(t, map[string]string{"LOGIN_PROVIDERS": "google",
 		"GOOGLE_CLIENT_ID": g.ClientID, "GOOGLE_CLIENT_SECRET": g.ClientSecret,
 		"GOOGLE_AUTH_URL": g.URL + googletest.PathAuthorize, "GOOGLE_TOKEN_URL": g.URL + googletest.PathToken,
-		"GOOGLE_USERINFO_URL": g.URL + googletest.PathUserinfo, "GOOGLE_ALLOWED": "@example.com"})
+		"GOOGLE_JWKS_URL": g.URL + googletest.PathCerts, "GOOGLE_ALLOWED": "@example.com"})
 	for _, tc := range []struct {
 		sub        string
 		authorized bool
@@ -373,5 +374,154 @@ func TestUpstreamConfig(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), `"nonsense"`) || strings.Contains(err.Error(), "gh-secret-value") {
 		t.Errorf("error should name the bad entry and never the secret:\n%v", err)
+	}
+}
+
+// A Google ID token that is forged, for someone else, for another sign-in
+// or stale is refused with the plain message, and signs nobody in.
+func TestGoogleIDTokenRefused(t *testing.T) {
+	t.Parallel()
+	g := googletest.NewServer(t)
+	g.AddAccount(googletest.Account{Sub: "111", Email: "friend@example.com", EmailVerified: true})
+	g.SignIn("111")
+	ts := startServer(t, map[string]string{"LOGIN_PROVIDERS": "google",
+		"GOOGLE_CLIENT_ID": g.ClientID, "GOOGLE_CLIENT_SECRET": g.ClientSecret,
+		"GOOGLE_AUTH_URL": g.URL + googletest.PathAuthorize, "GOOGLE_TOKEN_URL": g.URL + googletest.PathToken,
+		"GOOGLE_JWKS_URL": g.URL + googletest.PathCerts, "GOOGLE_ALLOWED": "@example.com"})
+	tests := []struct {
+		name  string
+		forge func()
+	}{
+		{"signed by another key", func() { g.SignWithUnpublishedKey(true) }},
+		{"for another audience", func() {
+			g.EditIDToken(func(c map[string]any) { c["aud"] = "another-client.apps.googleusercontent.com" })
+		}},
+		{"with another sign-in's nonce", func() {
+			g.EditIDToken(func(c map[string]any) { c["nonce"] = upstream.NewNonce() })
+		}},
+		{"expired", func() {
+			g.EditIDToken(func(c map[string]any) {
+				c["iat"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
+			})
+		}},
+		{"from another issuer", func() {
+			g.EditIDToken(func(c map[string]any) { c["iss"] = "https://accounts.example.test" })
+		}},
+	}
+	for _, tt := range tests {
+		tt.forge()
+		b := ts.browser(t)
+		res := b.get(atFake(t, ts, startUpstream(t, b, "google")))
+		if res.Status != http.StatusUnauthorized || !strings.Contains(string(res.Body), "Google did not accept that sign-in. Start again from the sign-in page.") ||
+			strings.Contains(string(res.Body), `data-done="1"`) {
+			t.Errorf("%s: got %d, want 401 with the plain message:\n%s", tt.name, res.Status, res.Body)
+		}
+		if me := whoAmI(t, b); me["authenticated"] != false {
+			t.Errorf("%s: a refused ID token signed the browser in: %v", tt.name, me)
+		}
+		g.SignWithUnpublishedKey(false)
+		g.EditIDToken(nil)
+	}
+	// The genuine token still works.
+	b := ts.browser(t)
+	if done := b.get(atFake(t, ts, startUpstream(t, b, "google"))); !strings.Contains(string(done.Body), `data-done="1"`) {
+		t.Fatalf("genuine token: %d %s", done.Status, done.Body)
+	}
+}
+
+// githubEnv is the configuration of a portal signing in with gh.
+func githubEnv(gh *githubtest.Server, extra map[string]string) map[string]string {
+	env := map[string]string{"LOGIN_PROVIDERS": "github,local",
+		"GITHUB_CLIENT_ID": gh.ClientID, "GITHUB_CLIENT_SECRET": gh.ClientSecret,
+		"GITHUB_AUTH_URL": gh.URL + githubtest.PathAuthorize, "GITHUB_TOKEN_URL": gh.URL + githubtest.PathToken, "GITHUB_API_URL": gh.URL,
+		"GITHUB_ALLOWED": "friend@example.com"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// When the popup is blocked the login page goes to /auth/{provider} itself,
+// with its next: the sign-in ends there (through the second factor when one
+// is owed), and a next that leaves the site is dropped.
+func TestUpstreamFullPageKeepsNext(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.NewServer(t)
+	gh.AddAccount(githubtest.Account{ID: 7, Login: "friend", Emails: []githubtest.Email{{Email: "friend@example.com", Primary: true, Verified: true}}})
+	gh.SignIn("friend")
+	for _, tc := range []struct {
+		name, enforce, next, want string
+	}{
+		{"next kept", "0", "/account", `data-redirect="/account"`},
+		{"next with a query kept", "0", "/account?tab=sessions", `data-redirect="/account?tab=sessions"`},
+		{"next through the second factor", "1", "/account", `data-redirect="/mfa/enroll?next=%2faccount"`},
+		{"no next", "0", "", `data-redirect="/home"`},
+		{"next to another site dropped", "0", "//evil.example/x", `data-redirect="/home"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, githubEnv(gh, map[string]string{"MFA_ENABLE": "1", "MFA_ENFORCE": tc.enforce}))
+			if tc.next != "" {
+				// The login page hands its next to the buttons' script.
+				if login := ts.browser(t).get("/?next=" + url.QueryEscape(tc.next)); tc.next == "/account" &&
+					!strings.Contains(string(login.Body), `data-next="/account"`) {
+					t.Fatalf("login page lacks data-next:\n%s", login.Body)
+				}
+			}
+			b := ts.browser(t)
+			start := b.get("/auth/github?next=" + url.QueryEscape(tc.next))
+			if start.Status != http.StatusFound {
+				t.Fatalf("GET /auth/github: %d %s", start.Status, start.Body)
+			}
+			done := b.get(atFake(t, ts, start.Header.Get("Location")))
+			if !strings.Contains(string(done.Body), `data-done="1"`) || !strings.Contains(strings.ToLower(string(done.Body)), strings.ToLower(tc.want)) {
+				t.Fatalf("callback: %d, want %s in\n%s", done.Status, tc.want, done.Body)
+			}
+		})
+	}
+}
+
+// The upstream pages spend per-address budgets: past them the answer is a
+// plain page with 429 and Retry-After, and nothing reaches the upstream.
+func TestUpstreamPagesRateLimited(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.NewServer(t)
+	ts := startServer(t, githubEnv(gh, nil))
+	limited := func(t *testing.T, res response) {
+		t.Helper()
+		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" ||
+			!strings.Contains(string(res.Body), "Too many attempts. Try again in") || res.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("got %d (Retry-After %q, Set-Cookie %q), want a plain 429 page:\n%s",
+				res.Status, res.Header.Get("Retry-After"), res.Header.Get("Set-Cookie"), res.Body)
+		}
+	}
+
+	b := ts.browser(t)
+	for i := range 10 {
+		if res := b.get("/auth/github"); res.Status != http.StatusFound {
+			t.Fatalf("start %d: %d, want 302 within the budget", i+1, res.Status)
+		}
+	}
+	limited(t, ts.browser(t).get("/auth/github")) // another browser, the same address
+	if n := len(gh.RequestsTo(githubtest.PathAuthorize)); n != 0 {
+		t.Fatalf("the fake saw %d authorization requests; the test's browser never went there", n)
+	}
+
+	// Callbacks have their own budget: a flood of forged ones is cut off
+	// before any reaches GitHub's token endpoint.
+	for i := range 10 {
+		if res := b.get("/auth/github/callback?code=x&state=y"); res.Status != http.StatusBadRequest {
+			t.Fatalf("callback %d: %d, want 400 (no flow cookie) within the budget", i+1, res.Status)
+		}
+	}
+	limited(t, b.get("/auth/github/callback?code=x&state=y"))
+	if n := len(gh.RequestsTo(githubtest.PathToken)); n != 0 {
+		t.Errorf("%d token requests, want none", n)
+	}
+
+	// The budget refills with time.
+	ts.clock.Advance(time.Minute)
+	if res := b.get("/auth/github"); res.Status != http.StatusFound {
+		t.Errorf("a minute later: %d, want 302", res.Status)
 	}
 }

@@ -75,7 +75,7 @@ test('link a Jellyfin account and sign another device out from the account page'
 
   // Sign the phone out from the laptop.
   await page.locator('#sessions li', { hasText: 'iPhone' }).locator('button').click();
-  await page.waitForURL(/\/account\?done=revoked$/);
+  await page.waitForURL(/\/account\?done=revoked&at=\d+$/);
   assert.equal(await page.locator('#sessions li[data-session]').count(), 1, 'only this browser is left');
   const phoneMe = await phone.page.evaluate(async () => (await fetch('/whoami')).json());
   assert.equal(phoneMe.authenticated, false, 'the phone is signed out');

@@ -80,29 +80,36 @@ func (c pinCodec) mac(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (c pinCodec) cookie(jar cookieJar, pinID int64, now time.Time) http.Cookie {
-	payload := strconv.FormatInt(pinID, 10) + "." + strconv.FormatInt(now.Add(pinTTL).Unix(), 10)
+func (c pinCodec) cookie(jar cookieJar, pinID int64, next string, now time.Time) http.Cookie {
+	payload := strconv.FormatInt(pinID, 10) + "." + strconv.FormatInt(now.Add(pinTTL).Unix(), 10) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(next))
 	return http.Cookie{Name: pinCookie, Value: payload + "." + c.mac(payload), Path: "/auth", MaxAge: int(pinTTL.Seconds()),
 		HttpOnly: true, Secure: jar.secure, SameSite: http.SameSiteLaxMode}
 }
 
-// pin returns the PIN a request's cookie names, if it is signed and fresh.
-func (c pinCodec) pin(r *http.Request, now time.Time) (int64, bool) {
+// pin returns the PIN a request's cookie names, if it is signed and fresh,
+// and the login page's next that came with it (a full-page sign-in, whose
+// return from Plex's pages carries nothing of its own).
+func (c pinCodec) pin(r *http.Request, now time.Time) (pinID int64, next string, ok bool) {
 	ck, err := r.Cookie(pinCookie)
-	if err != nil || len(ck.Value) > 200 {
-		return 0, false
+	if err != nil || len(ck.Value) > 3000 {
+		return 0, "", false
 	}
 	i := strings.LastIndexByte(ck.Value, '.')
 	if i < 0 || !hmac.Equal([]byte(ck.Value[i+1:]), []byte(c.mac(ck.Value[:i]))) {
-		return 0, false
+		return 0, "", false
 	}
-	id, exp, ok := strings.Cut(ck.Value[:i], ".")
-	pinID, err1 := strconv.ParseInt(id, 10, 64)
-	expires, err2 := strconv.ParseInt(exp, 10, 64)
-	if !ok || err1 != nil || err2 != nil || !now.Before(time.Unix(expires, 0)) {
-		return 0, false
+	parts := strings.Split(ck.Value[:i], ".")
+	if len(parts) != 3 {
+		return 0, "", false
 	}
-	return pinID, true
+	pinID, err1 := strconv.ParseInt(parts[0], 10, 64)
+	expires, err2 := strconv.ParseInt(parts[1], 10, 64)
+	rawNext, err3 := base64.RawURLEncoding.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || !now.Before(time.Unix(expires, 0)) {
+		return 0, "", false
+	}
+	return pinID, string(rawNext), true
 }
 
 // afterSignIn is where a browser goes once a provider signed it in: the
@@ -115,6 +122,21 @@ func afterSignIn(s domain.SessionStarted) string {
 		return "/mfa/enroll"
 	}
 	return "/home"
+}
+
+// nextAfterSignIn is where a browser a provider signed in goes when the
+// login page gave it next (already checked by safeNext): there instead of
+// home, or through the second factor, which honours next in turn. A
+// redirect that carries its own query (back to the account page after a
+// link) is kept as it is.
+func nextAfterSignIn(redirect, next string) string {
+	switch {
+	case next == "" || strings.Contains(redirect, "?"):
+		return redirect
+	case redirect == "/home":
+		return next
+	}
+	return withNext(redirect, next)
 }
 
 // signInWith runs the shared sign-in command for provider and, when it

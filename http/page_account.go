@@ -257,7 +257,9 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/account?done=revoked", http.StatusSeeOther)
+	// The account page waits for this position, so the device it lists is
+	// gone (the access model above is not the list it reads).
+	http.Redirect(w, r, "/account?done=revoked&at="+strconv.FormatInt(res.Position, 10), http.StatusSeeOther)
 }
 
 // revokeAllSessions signs the user out everywhere, this browser included.

@@ -24,6 +24,7 @@ import (
 type startWebInput struct {
 	Body struct {
 		Provider string `json:"provider" enum:"plex,jellyfin,emby,github,google,oidc" doc:"Which provider to sign in with"`
+		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Where to go after a Plex sign-in made in the whole page because the popup was blocked (a path on this site; anything else is ignored)"`
 	}
 }
 
@@ -53,7 +54,7 @@ func (s *Server) startWeb(ctx context.Context, in *startWebInput) (*startWebOutp
 		_, message := s.providerProblem(ctx, provider, errors.Join(err, providers.ErrUnavailable))
 		return nil, problemUnavailable.err(message)
 	}
-	out.SetCookie = []http.Cookie{s.pins.cookie(s.jar, pinID, s.deps.Now())}
+	out.SetCookie = []http.Cookie{s.pins.cookie(s.jar, pinID, safeNext(in.Body.Next, ""), s.deps.Now())}
 	out.Body.AuthURL = authURL
 	return out, nil
 }
@@ -112,7 +113,7 @@ func (s *Server) authForwardPage(w http.ResponseWriter, r *http.Request) {
 // finishPlex completes the PIN this browser is waiting for, if Plex has
 // approved it.
 func (s *Server) finishPlex(w http.ResponseWriter, r *http.Request) (redirect string, waiting bool, err error) {
-	pinID, ok := s.pins.pin(r, s.deps.Now())
+	pinID, next, ok := s.pins.pin(r, s.deps.Now())
 	if !ok {
 		return "", false, errPINMissing
 	}
@@ -127,6 +128,9 @@ func (s *Server) finishPlex(w http.ResponseWriter, r *http.Request) (redirect st
 	}
 	expired := http.Cookie{Name: pinCookie, Path: "/auth", MaxAge: -1, HttpOnly: true, Secure: s.jar.secure, SameSite: http.SameSiteLaxMode}
 	http.SetCookie(w, &expired)
+	if err == nil && next != "" {
+		redirect = nextAfterSignIn(redirect, next)
+	}
 	return redirect, false, err
 }
 
@@ -163,7 +167,7 @@ func (s *Server) authForwardPost(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, status, "auth_form.html", d)
 		return
 	}
-	d.Done, d.Redirect = true, redirect
+	d.Done, d.Redirect = true, nextAfterSignIn(redirect, d.Next) // a full page brings the login page's next
 	s.render(w, r, "auth_done.html", d)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/authportal/authportal/commands"
 	"github.com/authportal/authportal/providers"
 	"github.com/authportal/authportal/providers/upstream"
+	"github.com/authportal/authportal/throttle"
 )
 
 // Sign-in through an outside OAuth 2.0 / OpenID Connect account (GitHub,
@@ -28,7 +29,16 @@ import (
 // (constant time), deletes the cookie before asking the upstream (one use),
 // and signs in through the shared SignInExternal command. Its last page is
 // auth_done.html, as for the media servers: in the login page's popup it
-// tells the opener, in a full page it goes on.
+// tells the opener, in a full page it goes on. A full page (the popup was
+// blocked) brings the login page's next as GET /auth/{provider}?next=...:
+// it rides in the flow cookie and the callback sends the browser there,
+// through the second factor when one is owed.
+//
+// Both pages are GETs, outside the POST limits of withRateLimit, and each
+// costs the portal something an anonymous client chooses: a start may make
+// the portal discover an issuer, a callback calls the upstream's token
+// endpoint and writes a sign-in. Each has its own per-address budget,
+// shared by every upstream (upstreamLimits).
 
 // RedirectFlow is an upstream's browser redirect sign-in
 // (upstream.Upstream, with the portal's access decision applied).
@@ -48,6 +58,15 @@ type flowValues struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 	Expires  int64  `json:"e"`
+	Next     string `json:"x,omitempty"` // the login page's next, checked by safeNext
+}
+
+// upstreamLimits are the per-address budgets of the upstream pages, by
+// the scope they are kept under: bursts of 10, then one every 6 s (10 a
+// minute). A person signing in spends one of each.
+var upstreamLimits = map[string]throttle.Limit{
+	"/auth/{provider}":          {Every: 6 * time.Second, Burst: 10},
+	"/auth/{provider}/callback": {Every: 6 * time.Second, Burst: 10},
 }
 
 // flowCodec seals flow cookies (AES-256-GCM, the provider as additional
@@ -113,6 +132,29 @@ func (c flowCodec) open(r *http.Request, provider string, now time.Time) (flowVa
 // on the page or in the log (RFC 6749 codes are of this form).
 var oauthErrorCode = regexp.MustCompile(`^[a-z_]{1,64}$`)
 
+// upstreamBudget spends a token of the request's address from the budget
+// of the page (scope); when it cannot, it answers the page with 429 and
+// Retry-After, or 503 when the budgets cannot be read (failing open would
+// let a database hiccup lift the limit), and reports false.
+func (s *Server) upstreamBudget(w http.ResponseWriter, r *http.Request, scope, provider string) bool {
+	d, err := s.takeAddressBudget(r, scope, upstreamLimits[scope])
+	if err == nil && d.Allowed {
+		return true
+	}
+	page := s.authPageData(r, provider)
+	if err != nil {
+		s.deps.Logger.WarnContext(r.Context(), "rate limit unavailable", "err", err)
+		page.Error = "The server is busy. Try again in a moment."
+		s.renderStatus(w, r, http.StatusServiceUnavailable, "auth_done.html", page)
+		return false
+	}
+	m, retryAfter := tooManyAttempts(d.RetryAfter)
+	w.Header().Set("Retry-After", retryAfter)
+	page.Error = m.Detail
+	s.renderStatus(w, r, http.StatusTooManyRequests, "auth_done.html", page)
+	return false
+}
+
 // upstreamStart: GET /auth/{provider}.
 func (s *Server) upstreamStart(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
@@ -121,8 +163,11 @@ func (s *Server) upstreamStart(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	if !s.upstreamBudget(w, r, "/auth/{provider}", provider) {
+		return
+	}
 	v := flowValues{State: upstream.NewState(), Nonce: upstream.NewNonce(), Verifier: upstream.NewVerifier(),
-		Expires: s.deps.Now().Add(flowTTL).Unix()}
+		Expires: s.deps.Now().Add(flowTTL).Unix(), Next: safeNext(r.URL.Query().Get("next"), "")}
 	authURL, err := flow.AuthURL(r.Context(), v.State, v.Nonce, v.Verifier)
 	if err != nil {
 		d := s.authPageData(r, provider)
@@ -147,6 +192,9 @@ func (s *Server) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 	flow := s.providers.Redirects[provider]
 	if flow == nil {
 		s.notFound(w, r)
+		return
+	}
+	if !s.upstreamBudget(w, r, "/auth/{provider}/callback", provider) {
 		return
 	}
 	ctx := r.Context()
@@ -204,6 +252,6 @@ func (s *Server) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 		fail(status, message)
 		return
 	}
-	d.Done, d.Redirect = true, redirect
+	d.Done, d.Redirect = true, nextAfterSignIn(redirect, kept.Next)
 	s.render(w, r, "auth_done.html", d)
 }

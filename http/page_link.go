@@ -88,7 +88,7 @@ func (s *Server) startLink(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusServiceUnavailable, "", message)
 		return
 	}
-	pin := s.pins.cookie(s.jar, pinID, s.deps.Now())
+	pin := s.pins.cookie(s.jar, pinID, "", s.deps.Now())
 	http.SetCookie(w, &pin)
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
 }

@@ -43,11 +43,7 @@ func (s *Server) withRateLimit(next http.Handler) http.Handler {
 		meta := metaFrom(r.Context())
 		meta.Devices = s.device.devices(r)
 		if l, limited := addressLimits[r.URL.Path]; limited && r.Method == http.MethodPost {
-			address := throttle.AddressKey(meta.ClientIP)
-			d, err := s.deps.Budgets.Take(r.Context(), "address:"+r.URL.Path, address, l, s.deps.Now())
-			if err == nil && !d.Allowed && len(meta.Devices) > 0 {
-				d, err = s.deps.Budgets.Take(r.Context(), "address-device:"+r.URL.Path, address+"|"+meta.Devices[0].ID, knownDeviceLimit, s.deps.Now())
-			}
+			d, err := s.takeAddressBudget(r, r.URL.Path, l)
 			if err != nil {
 				s.deps.Logger.WarnContext(r.Context(), "rate limit unavailable", "err", err)
 				writeProblem(w, r, problemUnavailable, "The server is busy. Try again in a moment.")
@@ -60,6 +56,19 @@ func (s *Server) withRateLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// takeAddressBudget spends one token of the request's client address from
+// the budget named scope, or, once that is spent, of the address's budget
+// for the device the request's cookie names.
+func (s *Server) takeAddressBudget(r *http.Request, scope string, l throttle.Limit) (throttle.Decision, error) {
+	meta := metaFrom(r.Context())
+	address := throttle.AddressKey(meta.ClientIP)
+	d, err := s.deps.Budgets.Take(r.Context(), "address:"+scope, address, l, s.deps.Now())
+	if err == nil && !d.Allowed && len(meta.Devices) > 0 {
+		d, err = s.deps.Budgets.Take(r.Context(), "address-device:"+scope, address+"|"+meta.Devices[0].ID, knownDeviceLimit, s.deps.Now())
+	}
+	return d, err
 }
 
 func writeTooManyRequests(w http.ResponseWriter, r *http.Request, wait time.Duration) {

@@ -21,6 +21,16 @@
     window.location.assign(to);
   }
 
+  // fullPage goes where the blocked popup would have gone. A page of this
+  // site (/auth/{provider}, /auth/forward?jellyfin=1) is given the login
+  // page's next, which the sign-in honours at its end; the popup is not,
+  // since this page adds next itself when the popup reports back (done).
+  function fullPage(url) {
+    const next = box.dataset.next;
+    if (next && url.startsWith("/auth/")) url += (url.includes("?") ? "&" : "?") + "next=" + encodeURIComponent(next);
+    window.location.assign(url);
+  }
+
   window.addEventListener("message", (ev) => {
     if (ev.origin !== window.location.origin) return;
     const data = ev.data || {};
@@ -56,10 +66,16 @@
       error.hidden = true;
       const provider = button.dataset.provider;
       const popup = window.open("", "authportal-" + provider, "popup,width=520,height=720");
+      const blocked = !popup || popup.closed;
       try {
-        const data = await postJSON("/auth/start-web", { provider: provider });
-        if (!popup || popup.closed) {
-          window.location.assign(data.authUrl);
+        // Plex's pages return to /auth/forward with nothing of ours, so a
+        // whole-page Plex sign-in leaves next with the server (in its PIN
+        // cookie); the popup's opener adds next itself (done).
+        const body = { provider: provider };
+        if (blocked && box.dataset.next) body.next = box.dataset.next;
+        const data = await postJSON("/auth/start-web", body);
+        if (blocked) {
+          fullPage(data.authUrl);
           return;
         }
         popup.location.href = data.authUrl;

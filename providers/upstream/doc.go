@@ -5,10 +5,11 @@
 // back into a [providers.Identity].
 //
 // What it owns: building authorization URLs with PKCE (S256), exchanging
-// codes, verifying ID tokens (OIDC: signature, issuer, audience, expiry,
-// nonce) and mapping profiles to an Identity. Every outside call has a
-// context deadline and an http.Client timeout, and every response body is
-// read through a size limit.
+// codes, verifying ID tokens (OIDC and Google: signature, issuer, audience,
+// expiry, nonce) and mapping profiles to an Identity. Every outside call is
+// bounded by an http.Client timeout (and a context deadline where the
+// library takes a context), and every response body is read through a size
+// limit.
 //
 // What it must not do: it never stores state, nonces or verifiers (the
 // caller keeps them, see [Upstream]), never decides who may enter (Identity
@@ -16,12 +17,17 @@
 // the event log or HTTP routing. No token, secret or code appears in an
 // error string.
 //
-// goth is not used. goth's github and google providers cannot send a PKCE
-// code_verifier with the exchange, take no context, read responses without
-// a limit, and goth's github takes the public profile email (unverified)
-// when there is one; google's profile URL is a constant that cannot point
-// at a fake and carries the access token in the query string. Both are done
-// here with golang.org/x/oauth2 directly, in a few lines each. The generic
-// upstream uses github.com/coreos/go-oidc/v3, not goth's openidConnect,
-// which does not verify ID token signatures.
+// GitHub and Google go through goth's providers (github.com/markbates/goth,
+// called directly, never through gothic, whose global cookie store trusts a
+// caller's state): goth builds their authorization requests and reads and
+// maps GitHub's profile. Around goth, this package adds what goth cannot do
+// without losing a security property: the PKCE verifier at the code
+// exchange (goth's Session.Authorize sends none, so the exchange is
+// golang.org/x/oauth2's with oauth2.VerifierOption), a context and a size
+// limit on every call, the verified-email rule for GitHub (goth prefers the
+// public profile email), and Google's identity from its ID token verified
+// with github.com/coreos/go-oidc/v3 (goth's Google FetchUser asks a fixed
+// URL with the access token in the query string). The generic upstream
+// uses go-oidc, not goth's openidConnect, which does not verify ID token
+// signatures.
 package upstream

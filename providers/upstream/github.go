@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/authportal/authportal/providers"
+	"github.com/markbates/goth/providers/github"
 	"golang.org/x/oauth2"
 )
 
@@ -37,16 +39,28 @@ func (c GitHubConfig) Validate() error {
 }
 
 // GitHub signs users in with their GitHub account (OAuth 2.0 web flow with
-// PKCE). The Identity's Subject is the numeric account id, Username the
-// login, and Email the verified primary address from /user/emails only
-// (empty, with EmailVerified false, when there is none).
+// PKCE). goth's github provider builds the authorization URL and reads the
+// profile; the code exchange is x/oauth2's, with the PKCE verifier. The
+// Identity's Subject is the numeric account id, Username the login, and
+// Email the verified primary address from /user/emails only (empty, with
+// EmailVerified false, when there is none): the public profile email goth
+// prefers is not taken on its word.
 type GitHub struct {
-	oauth  oauth2.Config
-	apiURL string
-	http   httpSetup
+	goth      *github.Provider // authorization URL and profile (FetchUser)
+	oauth     oauth2.Config    // the code exchange, with PKCE
+	userPath  string           // URL path of /user, to map goth's errors
+	emailsURL string
+	wantsMail bool // the scopes ask for the email addresses
+	http      httpSetup
 }
 
 var _ Upstream = (*GitHub)(nil)
+
+// githubHeaders are what GitHub asks REST API clients to send.
+var githubHeaders = http.Header{
+	"Accept":               {"application/vnd.github+json"},
+	"X-Github-Api-Version": {"2022-11-28"},
+}
 
 // NewGitHub returns a GitHub upstream, or the Validate error.
 func NewGitHub(cfg GitHubConfig) (*GitHub, error) {
@@ -57,40 +71,40 @@ func NewGitHub(cfg GitHubConfig) (*GitHub, error) {
 	if len(scopes) == 0 {
 		scopes = []string{"read:user", "user:email"}
 	}
+	authURL := orDefault(cfg.AuthURL, "https://github.com/login/oauth/authorize")
+	tokenURL := orDefault(cfg.TokenURL, "https://github.com/login/oauth/access_token")
+	apiURL := strings.TrimSuffix(orDefault(cfg.APIURL, "https://api.github.com"), "/")
+	userURL, err := url.Parse(apiURL + "/user")
+	if err != nil {
+		return nil, errors.New("upstream github: APIURL must be an absolute URL")
+	}
 	return &GitHub{
+		goth: github.NewCustomisedURL(cfg.ClientID, cfg.ClientSecret, cfg.RedirectURL,
+			authURL, tokenURL, apiURL+"/user", apiURL+"/user/emails", scopes...),
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			RedirectURL:  cfg.RedirectURL,
 			Scopes:       scopes,
-			Endpoint: oauth2.Endpoint{
-				AuthURL:   orDefault(cfg.AuthURL, "https://github.com/login/oauth/authorize"),
-				TokenURL:  orDefault(cfg.TokenURL, "https://github.com/login/oauth/access_token"),
-				AuthStyle: oauth2.AuthStyleInParams,
-			},
+			Endpoint:     oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
 		},
-		apiURL: strings.TrimSuffix(orDefault(cfg.APIURL, "https://api.github.com"), "/"),
-		http:   newHTTPSetup(cfg.HTTPClient, cfg.Timeout),
+		userPath:  strings.TrimSuffix(userURL.Path, "/"),
+		emailsURL: apiURL + "/user/emails",
+		wantsMail: slices.Contains(scopes, "user:email") || slices.Contains(scopes, "user"),
+		http:      newHTTPSetup(cfg.HTTPClient, cfg.Timeout),
 	}, nil
 }
 
 // Name returns "github".
 func (g *GitHub) Name() string { return "github" }
 
-// AuthURL returns GitHub's authorization URL with state and the S256
-// challenge of verifier. GitHub does not use a nonce; it is ignored.
+// AuthURL returns GitHub's authorization URL (goth's) with state and the
+// S256 challenge of verifier. GitHub does not use a nonce; it is ignored.
 func (g *GitHub) AuthURL(_ context.Context, state, _, verifier string) (string, error) {
 	if state == "" || verifier == "" {
 		return "", errMissingFlowValue
 	}
-	return g.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil
-}
-
-type githubUser struct {
-	ID        int64  `json:"id"`
-	Login     string `json:"login"`
-	Name      string `json:"name"`
-	AvatarURL string `json:"avatar_url"`
+	return gothAuthURL(g.goth, state, nil, verifier, "")
 }
 
 type githubEmail struct {
@@ -99,14 +113,10 @@ type githubEmail struct {
 	Verified bool   `json:"verified"`
 }
 
-var githubHeaders = http.Header{
-	"Accept":               {"application/vnd.github+json"},
-	"X-Github-Api-Version": {"2022-11-28"},
-}
-
-// Finish exchanges code with verifier, then reads /user and /user/emails.
-// The nonce is ignored. An /user/emails answer other than 200 or 5xx (the
-// user:email scope was not granted) leaves Email empty rather than failing.
+// Finish exchanges code with verifier, then has goth read /user (and, when
+// the profile shows no public email, /user/emails). The nonce is ignored.
+// An /user/emails answer other than 200 or 5xx (the user:email scope was
+// not granted) leaves Email empty rather than failing.
 func (g *GitHub) Finish(ctx context.Context, code, verifier, _ string) (providers.Identity, error) {
 	if code == "" || verifier == "" {
 		return providers.Identity{}, errMissingFlowValue
@@ -118,23 +128,47 @@ func (g *GitHub) Finish(ctx context.Context, code, verifier, _ string) (provider
 		return providers.Identity{}, exchangeError("github", err)
 	}
 
-	var u githubUser
-	if e := g.http.getJSON(ctx, "github", "user", g.apiURL+"/user", tok.AccessToken, githubHeaders, &u); e != nil {
-		return providers.Identity{}, e
+	seen := &answers{}
+	p := *g.goth // a copy per call: HTTPClient is this call's
+	p.HTTPClient = g.http.gothClient(ctx, githubHeaders, seen)
+	u, err := p.FetchUser(&github.Session{AccessToken: tok.AccessToken})
+	noVerified := errors.Is(err, github.ErrNoVerifiedGitHubPrimaryEmail)
+	if err != nil && !noVerified {
+		emailsPath := g.userPath + "/emails"
+		userStatus, _ := seen.of(g.userPath)
+		if _, asked := seen.of(emailsPath); userStatus != http.StatusOK || !asked {
+			return providers.Identity{}, gothError("github", "user", seen, g.userPath, err)
+		}
+		// /user was read: goth failed at /user/emails.
+		if e := gothError("github", "emails", seen, emailsPath, err); e.Status == 0 || e.Status == http.StatusOK || e.Status >= 500 {
+			return providers.Identity{}, e
+		}
+		u.Email = "" // the user:email scope was not granted: no email known
 	}
-	if u.ID == 0 {
+	if u.UserID == "" || u.UserID == "0" {
 		return providers.Identity{}, &Error{Provider: "github", Step: "user", Status: http.StatusOK, Kind: providers.ErrUnavailable, Cause: errors.New("no account id in answer")}
 	}
 	id := providers.Identity{
 		Provider:    "github",
-		Subject:     strconv.FormatInt(u.ID, 10),
-		Username:    u.Login,
+		Subject:     u.UserID,
+		Username:    u.NickName,
 		DisplayName: u.Name,
 		AvatarURL:   u.AvatarURL,
 	}
-
+	switch public, _ := u.RawData["email"].(string); {
+	case noVerified || u.Email == "":
+		return id, nil
+	case public == "":
+		// goth read /user/emails and kept the verified primary address.
+		id.Email, id.EmailVerified = u.Email, true
+		return id, nil
+	case !g.wantsMail:
+		return id, nil
+	}
+	// goth took the public profile email: ask /user/emails which address
+	// GitHub verified.
 	var emails []githubEmail
-	if e := g.http.getJSON(ctx, "github", "emails", g.apiURL+"/user/emails", tok.AccessToken, githubHeaders, &emails); e != nil {
+	if e := g.http.getJSON(ctx, "github", "emails", g.emailsURL, tok.AccessToken, githubHeaders, &emails); e != nil {
 		if e.Status == 0 || e.Status >= 500 || e.Status == http.StatusOK {
 			return providers.Identity{}, e
 		}
@@ -147,6 +181,21 @@ func (g *GitHub) Finish(ctx context.Context, code, verifier, _ string) (provider
 		}
 	}
 	return id, nil
+}
+
+// gothError maps a goth call that failed by the answer path had, as seen
+// recorded it: no answer (or path not asked) is unavailability, the cause
+// kept; 200 is an answer goth could not read, unavailability too; 401 and
+// 403 are refusals; anything else as statusKind.
+func gothError(provider, step string, seen *answers, path string, err error) *Error {
+	status, _ := seen.of(path)
+	switch status {
+	case 0:
+		return &Error{Provider: provider, Step: step, Kind: providers.ErrUnavailable, Cause: transportCause(err)}
+	case http.StatusOK:
+		return &Error{Provider: provider, Step: step, Status: status, Kind: providers.ErrUnavailable, Cause: err}
+	}
+	return &Error{Provider: provider, Step: step, Status: status, Kind: statusKind(status)}
 }
 
 func orDefault(s, def string) string {

@@ -1,7 +1,9 @@
 package upstream_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -31,12 +33,14 @@ func newGitHub(t *testing.T, fake *githubtest.Server, mod func(*upstream.GitHubC
 func TestGitHubFinish(t *testing.T) {
 	tests := []struct {
 		name      string
+		public    string // the profile's public email
 		emails    []githubtest.Email
 		scopes    []string
 		wantEmail string
 	}{
 		{
-			name: "verified primary email is used, the public profile email is not",
+			name:   "verified primary email is used, the public profile email is not",
+			public: "public@example.test",
 			emails: []githubtest.Email{
 				{Email: "other@example.test", Verified: true},
 				{Email: "octo@example.test", Primary: true, Verified: true},
@@ -44,14 +48,28 @@ func TestGitHubFinish(t *testing.T) {
 			wantEmail: "octo@example.test",
 		},
 		{
-			name: "unverified primary email is ignored",
+			name:   "unverified primary email is ignored",
+			public: "public@example.test",
 			emails: []githubtest.Email{
 				{Email: "octo@example.test", Primary: true, Verified: false},
 				{Email: "other@example.test", Verified: true},
 			},
 		},
 		{
+			name: "no public email: the verified primary email goth found",
+			emails: []githubtest.Email{
+				{Email: "other@example.test", Verified: true},
+				{Email: "octo@example.test", Primary: true, Verified: true},
+			},
+			wantEmail: "octo@example.test",
+		},
+		{
+			name:   "no public email, no verified primary: no email, still signed in",
+			emails: []githubtest.Email{{Email: "octo@example.test", Primary: true}, {Email: "other@example.test", Verified: true}},
+		},
+		{
 			name:   "no user:email scope: no email, still signed in",
+			public: "public@example.test",
 			emails: []githubtest.Email{{Email: "octo@example.test", Primary: true, Verified: true}},
 			scopes: []string{"read:user"},
 		},
@@ -60,7 +78,7 @@ func TestGitHubFinish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := githubtest.NewServer(t)
 			fake.AddAccount(githubtest.Account{ID: 583231, Login: "octocat", Name: "The Octocat", AvatarURL: "https://avatars.example.test/u/583231",
-				PublicEmail: "public@example.test", Emails: tt.emails})
+				PublicEmail: tt.public, Emails: tt.emails})
 			fake.SignIn("octocat")
 			g := newGitHub(t, fake, func(c *upstream.GitHubConfig) { c.Scopes = tt.scopes })
 
@@ -142,6 +160,13 @@ func TestGitHubFailures(t *testing.T) {
 				fake.FailWith(githubtest.PathUser, http.StatusInternalServerError)
 			},
 			want: providers.ErrUnavailable,
+		},
+		{
+			name: "/user 401",
+			setup: func(fake *githubtest.Server, _ *upstream.GitHubConfig) {
+				fake.FailWith(githubtest.PathUser, http.StatusUnauthorized)
+			},
+			want: providers.ErrInvalidCredentials,
 		},
 		{
 			name: "/user/emails 502",
@@ -228,5 +253,35 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := upstream.NewOIDC(upstream.OIDCConfig{ClientID: "x", ClientSecret: "y", RedirectURL: callback}); err == nil {
 		t.Error("NewOIDC accepted a config without Issuer")
+	}
+}
+
+// An API answering 200 with something that is not GitHub's JSON is
+// unusable, not believed, wherever goth meets it.
+func TestGitHubUnreadableAnswers(t *testing.T) {
+	for _, path := range []string{githubtest.PathUser, githubtest.PathEmails} {
+		t.Run(path, func(t *testing.T) {
+			fake := githubtest.NewServer(t)
+			fake.AddAccount(githubtest.Account{ID: 1, Login: "octocat"})
+			fake.SignIn("octocat")
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body := `{"id":1,"login":"octocat","email":null}`
+				if r.URL.Path == path {
+					body = "<html>maintenance</html>"
+				}
+				if _, err := io.WriteString(w, body); err != nil {
+					return // the client went away
+				}
+			}))
+			t.Cleanup(api.Close)
+			g := newGitHub(t, fake, func(c *upstream.GitHubConfig) { c.APIURL = api.URL })
+			f := newFlow()
+			authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = g.Finish(t.Context(), mustState(t, browse(t, authURL, callback, nil), f), f.verifier, f.nonce)
+			wantKind(t, err, providers.ErrUnavailable)
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,13 +12,14 @@ import (
 	"github.com/authportal/authportal/providers"
 	"github.com/authportal/authportal/providers/upstream"
 	"github.com/authportal/authportal/providers/upstream/googletest"
+	"golang.org/x/oauth2"
 )
 
 func newGoogle(t *testing.T, fake *googletest.Server, mod func(*upstream.GoogleConfig)) *upstream.Google {
 	t.Helper()
 	cfg := upstream.GoogleConfig{
 		ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, RedirectURL: callback,
-		AuthURL: fake.URL + googletest.PathAuthorize, TokenURL: fake.URL + googletest.PathToken, UserinfoURL: fake.URL + googletest.PathUserinfo,
+		AuthURL: fake.URL + googletest.PathAuthorize, TokenURL: fake.URL + googletest.PathToken, JWKSURL: fake.URL + googletest.PathCerts,
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -73,9 +75,8 @@ func TestGoogleFinish(t *testing.T) {
 			if toks := fake.RequestsTo(googletest.PathToken); len(toks) != 1 || toks[0].Form.Get("code_verifier") != f.verifier {
 				t.Fatalf("token requests %+v, want one carrying the verifier", toks)
 			}
-			ui := fake.RequestsTo(googletest.PathUserinfo)
-			if len(ui) != 1 || ui[0].Authorization[:7] != "Bearer " || ui[0].Form.Get("access_token") != "" {
-				t.Fatalf("userinfo requests %+v, want one with a Bearer header and no token in the query", ui)
+			if auths[0].Form.Get("access_type") != "online" || auths[0].Form.Get("scope") != "openid email profile" {
+				t.Fatalf("authorization request %v, want online access for openid email profile", auths[0].Form)
 			}
 		})
 	}
@@ -104,19 +105,54 @@ func TestGoogleFailures(t *testing.T) {
 			want: providers.ErrUnavailable,
 		},
 		{
-			name: "userinfo 503",
+			name: "keys endpoint 503",
 			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
-				fake.FailWith(googletest.PathUserinfo, http.StatusServiceUnavailable)
+				fake.FailWith(googletest.PathCerts, http.StatusServiceUnavailable)
 			},
 			want: providers.ErrUnavailable,
 		},
 		{
-			name: "slow userinfo",
+			name: "slow keys endpoint",
 			setup: func(fake *googletest.Server, c *upstream.GoogleConfig) {
-				fake.BlockPath(googletest.PathUserinfo)
+				fake.BlockPath(googletest.PathCerts)
 				c.Timeout = 50 * time.Millisecond
 			},
 			want: providers.ErrUnavailable,
+		},
+		{
+			name:  "ID token signed by another key",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) { fake.SignWithUnpublishedKey(true) },
+			want:  providers.ErrInvalidCredentials,
+		},
+		{
+			name: "ID token for another audience",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.EditIDToken(func(c map[string]any) { c["aud"] = "someone-else.apps.googleusercontent.com" })
+			},
+			want: providers.ErrInvalidCredentials,
+		},
+		{
+			name: "ID token from another issuer",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.EditIDToken(func(c map[string]any) { c["iss"] = "https://accounts.example.test" })
+			},
+			want: providers.ErrInvalidCredentials,
+		},
+		{
+			name: "ID token with another nonce",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.EditIDToken(func(c map[string]any) { c["nonce"] = upstream.NewNonce() })
+			},
+			want: providers.ErrInvalidCredentials,
+		},
+		{
+			name: "expired ID token",
+			setup: func(fake *googletest.Server, _ *upstream.GoogleConfig) {
+				fake.EditIDToken(func(c map[string]any) {
+					c["iat"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
+				})
+			},
+			want: providers.ErrInvalidCredentials,
 		},
 		{
 			name: "slow token endpoint, short http.Client timeout",
@@ -165,16 +201,18 @@ func TestGoogleFailures(t *testing.T) {
 }
 
 // A provider answering more than the size limit is unusable, not believed.
-func TestGoogleOversizedUserinfo(t *testing.T) {
+func TestGoogleOversizedTokenAnswer(t *testing.T) {
 	fake := googletest.NewServer(t)
 	fake.AddAccount(googletest.Account{Sub: "7"})
 	fake.SignIn("7")
 	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"sub":"7","name":"`+strings.Repeat("x", 2<<20)+`"}`)
+		if _, err := io.WriteString(w, `{"access_token":"x","token_type":"Bearer","id_token":"`+strings.Repeat("x", 2<<20)+`"}`); err != nil {
+			return // the client stopped reading: what this test wants
+		}
 	}))
 	t.Cleanup(huge.Close)
-	g := newGoogle(t, fake, func(c *upstream.GoogleConfig) { c.UserinfoURL = huge.URL })
+	g := newGoogle(t, fake, func(c *upstream.GoogleConfig) { c.TokenURL = huge.URL })
 	f := newFlow()
 	authURL, err := g.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 	if err != nil {
@@ -183,4 +221,41 @@ func TestGoogleOversizedUserinfo(t *testing.T) {
 	code := mustState(t, browse(t, authURL, callback, nil), f)
 	_, err = g.Finish(t.Context(), code, f.verifier, f.nonce)
 	wantKind(t, err, providers.ErrUnavailable)
+}
+
+// Unconfigured, the authorization requests goth builds go to GitHub's and
+// Google's own endpoints, with PKCE and (Google) the nonce added.
+func TestDefaultAuthorizationEndpoints(t *testing.T) {
+	f := newFlow()
+	gh, err := upstream.NewGitHub(upstream.GitHubConfig{ClientID: "id", ClientSecret: "s", RedirectURL: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := upstream.NewGoogle(upstream.GoogleConfig{ClientID: "id", ClientSecret: "s", RedirectURL: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		up        upstream.Upstream
+		endpoint  string
+		wantNonce bool
+	}{
+		{gh, "https://github.com/login/oauth/authorize", false},
+		{g, "https://accounts.google.com/o/oauth2/v2/auth", true},
+	} {
+		raw, err := tc.up.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if u.Scheme+"://"+u.Host+u.Path != tc.endpoint || q.Get("client_id") != "id" || q.Get("redirect_uri") != callback ||
+			q.Get("response_type") != "code" || q.Get("state") != f.state || q.Get("code_challenge_method") != "S256" ||
+			q.Get("code_challenge") != oauth2.S256ChallengeFromVerifier(f.verifier) || (q.Get("nonce") == f.nonce) != tc.wantNonce {
+			t.Errorf("%s: authorization URL %s", tc.up.Name(), raw)
+		}
+	}
 }

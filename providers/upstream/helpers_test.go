@@ -21,7 +21,7 @@ func newFlow() flow {
 // browse plays the browser: it follows authURL (and the provider's own
 // redirects) until the provider redirects to redirectURL, and returns the
 // query it brings back.
-func browse(t *testing.T, authURL, redirectURL string, hc *http.Client) url.Values {
+func browse(t testing.TB, authURL, redirectURL string, hc *http.Client) url.Values {
 	t.Helper()
 	if hc == nil {
 		hc = &http.Client{}

@@ -2,11 +2,9 @@ package upstream
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -200,16 +198,9 @@ func (o *OIDC) Finish(ctx context.Context, code, verifier, nonce string) (provid
 	if err != nil {
 		return providers.Identity{}, exchangeError(o.name, err)
 	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return providers.Identity{}, &Error{Provider: o.name, Step: "id_token", Kind: providers.ErrUnavailable, Cause: errors.New("token answer has no id_token")}
-	}
-	idt, err := d.verifier.Verify(xctx, raw)
-	if err != nil {
-		return providers.Identity{}, o.verifyError(err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return providers.Identity{}, &Error{Provider: o.name, Step: "nonce", Kind: providers.ErrInvalidCredentials, Cause: errors.New("ID token nonce does not match")}
+	idt, e := verifyIDToken(xctx, o.name, d.verifier, tok, nonce)
+	if e != nil {
+		return providers.Identity{}, e
 	}
 	var c oidcClaims
 	if err := idt.Claims(&c); err != nil || c.Sub == "" {
@@ -252,21 +243,4 @@ func (o *OIDC) mergeUserinfo(ctx context.Context, d *discovered, tok *oauth2.Tok
 	c.Name = orDefault(c.Name, u.Name)
 	c.Picture = orDefault(c.Picture, u.Picture)
 	return nil
-}
-
-// verifyError maps an ID token verification failure. A key set that could
-// not be fetched is unavailability; everything else (bad signature, wrong
-// issuer or audience, expired) is a refusal.
-func (o *OIDC) verifyError(err error) *Error {
-	e := &Error{Provider: o.name, Step: "id_token", Kind: providers.ErrInvalidCredentials, Cause: err}
-	if errors.Is(err, context.DeadlineExceeded) || isFetchKeysError(err) {
-		e.Kind = providers.ErrUnavailable
-	}
-	return e
-}
-
-// isFetchKeysError reports whether go-oidc failed to fetch the issuer's
-// keys; it wraps that failure with %v, so only its text tells.
-func isFetchKeysError(err error) bool {
-	return strings.Contains(err.Error(), "fetching keys")
 }

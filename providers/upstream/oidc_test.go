@@ -4,17 +4,28 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/authportal/authportal/providers"
 	"github.com/authportal/authportal/providers/upstream"
+	"github.com/authportal/authportal/providers/upstream/optest"
 )
+
+// startOP starts a real OP that knows the clients optest.ClientID and
+// optest.OtherClientID, both redirecting to callback.
+func startOP(t *testing.T) *optest.Server {
+	t.Helper()
+	op := optest.NewServer(t)
+	op.Register(callback)
+	return op
+}
 
 func newOIDC(t *testing.T, issuer, clientID string, mod func(*upstream.OIDCConfig)) *upstream.OIDC {
 	t.Helper()
-	cfg := upstream.OIDCConfig{Issuer: issuer, ClientID: clientID, ClientSecret: opClientSecret, RedirectURL: callback}
+	cfg := upstream.OIDCConfig{Issuer: issuer, ClientID: clientID, ClientSecret: optest.ClientSecret, RedirectURL: callback}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -26,36 +37,46 @@ func newOIDC(t *testing.T, issuer, clientID string, mod func(*upstream.OIDCConfi
 }
 
 // code runs the browser part of a sign-in with o at op and returns the code.
-func (op *testOP) code(t *testing.T, o upstream.Upstream, f flow) string {
+func code(t *testing.T, op *optest.Server, o upstream.Upstream, f flow) string {
 	t.Helper()
 	authURL, err := o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 	if err != nil {
 		t.Fatalf("AuthURL: %v", err)
 	}
-	return mustState(t, op.signIn(t, authURL), f)
+	return mustState(t, op.SignIn(t, authURL, op.Username(), callback).Query(), f)
+}
+
+// tamperSignature changes one character in the middle of a JWS signature.
+func tamperSignature(jws string) string {
+	i := strings.LastIndexByte(jws, '.') + 10
+	c := byte('A')
+	if jws[i] == 'A' {
+		c = 'B'
+	}
+	return jws[:i] + string(c) + jws[i+1:]
 }
 
 func TestOIDCSignIn(t *testing.T) {
-	op := startOP(t, nil)
-	o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) { c.Name = "corp" })
+	op := startOP(t)
+	o := newOIDC(t, op.Issuer, optest.ClientID, func(c *upstream.OIDCConfig) { c.Name = "corp" })
 	f := newFlow()
-	code := op.code(t, o, f)
+	code := code(t, op, o, f)
 
 	id, err := o.Finish(t.Context(), code, f.verifier, f.nonce)
 	if err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	want := providers.Identity{
-		Provider: "corp", Subject: "id1", Username: op.username(),
+		Provider: "corp", Subject: "id1", Username: op.Username(),
 		Email: "test-user@zitadel.ch", EmailVerified: true, DisplayName: "Test User",
 	}
 	if id != want {
 		t.Fatalf("got %+v, want %+v", id, want)
 	}
-	if n := op.hitsTo("/.well-known/openid-configuration"); n != 1 {
+	if n := op.Hits(optest.PathDiscovery); n != 1 {
 		t.Fatalf("discovery fetched %d times, want once", n)
 	}
-	if n := op.hitsTo("/oauth/token"); n != 1 {
+	if n := op.Hits(optest.PathToken); n != 1 {
 		t.Fatalf("%d token requests, want 1", n)
 	}
 }
@@ -65,7 +86,7 @@ func TestOIDCRefused(t *testing.T) {
 		name string
 		// prepare runs before the sign-in; it may start a sign-in of its
 		// own and plant its ID token.
-		prepare func(t *testing.T, op *testOP, f flow)
+		prepare func(t *testing.T, op *optest.Server, f flow)
 		finish  func(t *testing.T, o *upstream.OIDC, code string, f flow) error
 		step    string // the check that must refuse
 	}{
@@ -99,46 +120,47 @@ func TestOIDCRefused(t *testing.T) {
 		{
 			name: "tampered signature",
 			step: "id_token",
-			prepare: func(t *testing.T, op *testOP, f flow) {
-				op.set(func(op *testOP) { op.rewrite = tamperSignature })
+			prepare: func(t *testing.T, op *optest.Server, f flow) {
+				op.RewriteIDToken(tamperSignature)
 			},
 		},
 		{
 			name: "ID token for another audience",
 			step: "id_token",
-			prepare: func(t *testing.T, op *testOP, f flow) {
+			prepare: func(t *testing.T, op *optest.Server, f flow) {
 				// A genuine token, same user and nonce, issued to client "other".
-				other := newOIDC(t, op.Issuer, opOtherClient, nil)
-				if _, err := other.Finish(t.Context(), op.code(t, other, f), f.verifier, f.nonce); err != nil {
+				other := newOIDC(t, op.Issuer, optest.OtherClientID, nil)
+				if _, err := other.Finish(t.Context(), code(t, op, other, f), f.verifier, f.nonce); err != nil {
 					t.Fatalf("sign-in as the other client: %v", err)
 				}
-				foreign := op.lastIDToken(t)
-				op.set(func(op *testOP) { op.rewrite = func(string) string { return foreign } })
+				foreign := op.LastIDToken(t)
+				op.RewriteIDToken(func(string) string { return foreign })
 			},
 		},
 		{
 			name: "ID token from another issuer with the same keys",
 			step: "id_token",
-			prepare: func(t *testing.T, op *testOP, f flow) {
-				op2 := startOP(t, op.Storage) // same clients, users and signing key
-				rp2 := newOIDC(t, op2.Issuer, opClientID, nil)
-				if _, err := rp2.Finish(t.Context(), op2.code(t, rp2, f), f.verifier, f.nonce); err != nil {
+			prepare: func(t *testing.T, op *optest.Server, f flow) {
+				op2 := optest.NewServer(t)
+				op2.Share(op.Storage) // same clients, users and signing key
+				rp2 := newOIDC(t, op2.Issuer, optest.ClientID, nil)
+				if _, err := rp2.Finish(t.Context(), code(t, op2, rp2, f), f.verifier, f.nonce); err != nil {
 					t.Fatalf("sign-in at the second issuer: %v", err)
 				}
-				foreign := op2.lastIDToken(t)
-				op.set(func(op *testOP) { op.rewrite = func(string) string { return foreign } })
+				foreign := op2.LastIDToken(t)
+				op.RewriteIDToken(func(string) string { return foreign })
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			op := startOP(t, nil)
-			o := newOIDC(t, op.Issuer, opClientID, nil)
+			op := startOP(t)
+			o := newOIDC(t, op.Issuer, optest.ClientID, nil)
 			f := newFlow()
 			if tt.prepare != nil {
 				tt.prepare(t, op, f)
 			}
-			code := op.code(t, o, f)
+			code := code(t, op, o, f)
 			finish := tt.finish
 			if finish == nil {
 				finish = func(t *testing.T, o *upstream.OIDC, code string, f flow) error {
@@ -151,19 +173,19 @@ func TestOIDCRefused(t *testing.T) {
 			if ue := (*upstream.Error)(nil); !errors.As(err, &ue) || ue.Step != tt.step {
 				t.Fatalf("refused at %+v, want at step %q", err, tt.step)
 			}
-			noSecrets(t, err, code, f.verifier, f.nonce, opClientSecret)
+			noSecrets(t, err, code, f.verifier, f.nonce, optest.ClientSecret)
 		})
 	}
 }
 
 func TestOIDCIssuerMismatchAtDiscovery(t *testing.T) {
-	op := startOP(t, nil) // its issuer is http://127.0.0.1:PORT
+	op := startOP(t) // its issuer is http://127.0.0.1:PORT
 	u, _ := url.Parse(op.Issuer)
-	o := newOIDC(t, "http://localhost:"+u.Port(), opClientID, nil)
+	o := newOIDC(t, "http://localhost:"+u.Port(), optest.ClientID, nil)
 	f := newFlow()
 	_, err := o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 	wantKind(t, err, providers.ErrUnavailable)
-	if n := op.hitsTo("/.well-known/openid-configuration"); n != 1 {
+	if n := op.Hits(optest.PathDiscovery); n != 1 {
 		t.Fatalf("discovery fetched %d times, want once", n)
 	}
 }
@@ -173,32 +195,32 @@ func TestOIDCUnavailable(t *testing.T) {
 	tests := []struct {
 		name    string
 		timeout time.Duration
-		fail    func(op *testOP)
+		fail    func(op *optest.Server)
 		late    bool // fail after discovery, at Finish
 	}{
-		{name: "issuer down", fail: func(op *testOP) { op.down = true }},
-		{name: "slow discovery", timeout: short, fail: func(op *testOP) { op.block["/.well-known/openid-configuration"] = true }},
-		{name: "token endpoint 502", late: true, fail: func(op *testOP) { op.fail["/oauth/token"] = http.StatusBadGateway }},
-		{name: "slow token endpoint", late: true, timeout: short, fail: func(op *testOP) { op.block["/oauth/token"] = true }},
-		{name: "keys endpoint 503", late: true, fail: func(op *testOP) { op.fail["/keys"] = http.StatusServiceUnavailable }},
-		{name: "userinfo 500", late: true, fail: func(op *testOP) { op.fail["/userinfo"] = http.StatusInternalServerError }},
+		{name: "issuer down", fail: func(op *optest.Server) { op.SetDown(true) }},
+		{name: "slow discovery", timeout: short, fail: func(op *optest.Server) { op.BlockPath(optest.PathDiscovery) }},
+		{name: "token endpoint 502", late: true, fail: func(op *optest.Server) { op.FailWith(optest.PathToken, http.StatusBadGateway) }},
+		{name: "slow token endpoint", late: true, timeout: short, fail: func(op *optest.Server) { op.BlockPath(optest.PathToken) }},
+		{name: "keys endpoint 503", late: true, fail: func(op *optest.Server) { op.FailWith(optest.PathKeys, http.StatusServiceUnavailable) }},
+		{name: "userinfo 500", late: true, fail: func(op *optest.Server) { op.FailWith(optest.PathUserinfo, http.StatusInternalServerError) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			op := startOP(t, nil)
-			o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) { c.Timeout = tt.timeout })
+			op := startOP(t)
+			o := newOIDC(t, op.Issuer, optest.ClientID, func(c *upstream.OIDCConfig) { c.Timeout = tt.timeout })
 			f := newFlow()
 			if !tt.late {
-				op.set(tt.fail)
+				tt.fail(op)
 				_, err := o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 				wantKind(t, err, providers.ErrUnavailable)
 				return
 			}
-			code := op.code(t, o, f)
-			op.set(tt.fail)
+			code := code(t, op, o, f)
+			tt.fail(op)
 			_, err := o.Finish(t.Context(), code, f.verifier, f.nonce)
 			wantKind(t, err, providers.ErrUnavailable)
-			noSecrets(t, err, code, f.verifier, opClientSecret)
+			noSecrets(t, err, code, f.verifier, optest.ClientSecret)
 		})
 	}
 }
@@ -216,10 +238,10 @@ func TestOIDCDiscoveryRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			op := startOP(t, nil)
-			op.set(func(op *testOP) { op.down = true })
+			op := startOP(t)
+			op.SetDown(true)
 			clock := time.Now()
-			o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) {
+			o := newOIDC(t, op.Issuer, optest.ClientID, func(c *upstream.OIDCConfig) {
 				c.RetryAfter = time.Minute
 				c.Now = func() time.Time { return clock }
 			})
@@ -227,21 +249,21 @@ func TestOIDCDiscoveryRetried(t *testing.T) {
 			_, err := o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 			wantKind(t, err, providers.ErrUnavailable)
 
-			op.set(func(op *testOP) { op.down = false })
+			op.SetDown(false)
 			clock = clock.Add(tt.elapsed)
 			_, err = o.AuthURL(t.Context(), f.state, f.nonce, f.verifier)
 			if tt.wantUp {
 				if err != nil {
 					t.Fatalf("AuthURL after the issuer came back: %v", err)
 				}
-				code := op.code(t, o, f)
+				code := code(t, op, o, f)
 				if _, err := o.Finish(t.Context(), code, f.verifier, f.nonce); err != nil {
 					t.Fatalf("Finish after the issuer came back: %v", err)
 				}
 				return
 			}
 			wantKind(t, err, providers.ErrUnavailable)
-			if n := op.hitsTo("/.well-known/openid-configuration"); n != 1 {
+			if n := op.Hits(optest.PathDiscovery); n != 1 {
 				t.Fatalf("discovery tried %d times, want once", n)
 			}
 		})
@@ -250,9 +272,9 @@ func TestOIDCDiscoveryRetried(t *testing.T) {
 
 // An ID token past its expiry is refused.
 func TestOIDCExpiredIDToken(t *testing.T) {
-	op := startOP(t, nil)
+	op := startOP(t)
 	late := false
-	o := newOIDC(t, op.Issuer, opClientID, func(c *upstream.OIDCConfig) {
+	o := newOIDC(t, op.Issuer, optest.ClientID, func(c *upstream.OIDCConfig) {
 		c.Now = func() time.Time {
 			if late {
 				return time.Now().Add(24 * time.Hour)
@@ -261,7 +283,7 @@ func TestOIDCExpiredIDToken(t *testing.T) {
 		}
 	})
 	f := newFlow()
-	code := op.code(t, o, f)
+	code := code(t, op, o, f)
 	late = true // the token arrives a day after it was issued
 	_, err := o.Finish(t.Context(), code, f.verifier, f.nonce)
 	wantKind(t, err, providers.ErrInvalidCredentials)
@@ -272,8 +294,8 @@ func TestOIDCExpiredIDToken(t *testing.T) {
 
 // Concurrent first sign-ins share one discovery.
 func TestOIDCConcurrentDiscovery(t *testing.T) {
-	op := startOP(t, nil)
-	o := newOIDC(t, op.Issuer, opClientID, nil)
+	op := startOP(t)
+	o := newOIDC(t, op.Issuer, optest.ClientID, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -290,7 +312,7 @@ func TestOIDCConcurrentDiscovery(t *testing.T) {
 			t.Fatalf("AuthURL: %v", err)
 		}
 	}
-	if n := op.hitsTo("/.well-known/openid-configuration"); n != 1 {
+	if n := op.Hits(optest.PathDiscovery); n != 1 {
 		t.Fatalf("discovery fetched %d times, want once", n)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -53,11 +52,11 @@ const (
 	maxBody = 1 << 20
 )
 
-// NewState returns a fresh random OAuth state (256 bits, base64url).
-func NewState() string { return randomString() }
+// NewState returns a fresh random OAuth state (128 bits, crypto/rand.Text).
+func NewState() string { return rand.Text() }
 
-// NewNonce returns a fresh random OIDC nonce (256 bits, base64url).
-func NewNonce() string { return randomString() }
+// NewNonce returns a fresh random OIDC nonce (128 bits, crypto/rand.Text).
+func NewNonce() string { return rand.Text() }
 
 // NewVerifier returns a fresh PKCE code verifier (RFC 7636, 256 bits).
 func NewVerifier() string { return oauth2.GenerateVerifier() }
@@ -69,12 +68,6 @@ func StateEqual(got, kept string) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(got), []byte(kept)) == 1
-}
-
-func randomString() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // errMissingFlowValue is returned when AuthURL or Finish is called without

@@ -4,14 +4,15 @@
 // answering form-encoded or JSON per Accept, errors in a 200 answer as
 // GitHub does) and REST API (/user, /user/emails, 401 "Bad credentials").
 // Seed accounts with AddAccount, choose who is signed in with SignIn, seed
-// failures with FailWith and BlockPath, and read Requests.
+// failures with FailWith, BlockPath and SetDown, and read Requests.
 package githubtest
 
 import (
-	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,11 +104,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		for k := range v {
 			m[k] = v.Get(k)
 		}
-		writeJSON(w, http.StatusOK, m)
+		oauthfake.WriteJSON(w, http.StatusOK, m)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	_, _ = w.Write([]byte(v.Encode()))
+	if _, err := io.WriteString(w, v.Encode()); err != nil {
+		return // the client went away: there is no one to tell
+	}
 }
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request) (Account, *oauthfake.Grant, bool) {
@@ -120,7 +123,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) (Account, *oaut
 	}
 	s.Mu.Unlock()
 	if !ok {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{
+		oauthfake.WriteJSON(w, http.StatusUnauthorized, map[string]string{
 			"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401",
 		})
 	}
@@ -139,7 +142,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) {
 	if a.PublicEmail != "" {
 		email = &a.PublicEmail
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	oauthfake.WriteJSON(w, http.StatusOK, map[string]any{
 		"login": a.Login, "id": a.ID, "node_id": "U_fake", "avatar_url": a.AvatarURL,
 		"type": "User", "site_admin": false, "name": a.Name, "email": email,
 	})
@@ -154,28 +157,13 @@ func (s *Server) emails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes := strings.FieldsFunc(g.Scope, func(r rune) bool { return r == ' ' || r == ',' })
-	if !contains(scopes, "user:email") && !contains(scopes, "user") {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"})
+	if !slices.Contains(scopes, "user:email") && !slices.Contains(scopes, "user") {
+		oauthfake.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"})
 		return
 	}
 	emails := a.Emails
 	if emails == nil {
 		emails = []Email{}
 	}
-	writeJSON(w, http.StatusOK, emails)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	oauthfake.WriteJSON(w, http.StatusOK, emails)
 }

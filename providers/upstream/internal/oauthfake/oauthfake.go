@@ -1,15 +1,18 @@
-// Package oauthfake holds what the GitHub and Google fakes share: an
-// authorization endpoint that grants codes to the signed-in test account,
-// code and token bookkeeping with PKCE S256 checks, seeded failures and a
-// record of requests received. It is test support, never product code.
+// Package oauthfake holds what the GitHub and Google fakes and the test OP
+// share: seeded failures ([Faults]), an authorization endpoint that grants
+// codes to the signed-in test account, code and token bookkeeping with
+// PKCE S256 checks, a record of requests received, and JSON answers. It is
+// test support, never product code.
 package oauthfake
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -30,56 +33,42 @@ type Grant struct {
 	RedirectURI string
 	Challenge   string // code_challenge, S256
 	ClientID    string
+	Nonce       string // the authorization request's nonce, for an ID token
 }
 
 // Core is the shared state of a fake; the embedding fake locks Mu around
 // its own fields too.
 type Core struct {
+	*Faults
 	Mu       sync.Mutex
-	T        testing.TB
 	Requests []Request
 	// SignedIn is the account the fake's authorization page grants codes
 	// to, as if that user had signed in and consented.
 	SignedIn string
-	// Fail maps a path to a status the fake answers instead of the real
-	// thing (500, 503).
-	Fail map[string]int
-	// Block lists paths whose handler blocks until the client gives up or
-	// the test ends (a slow provider).
-	Block  map[string]bool
-	codes  map[string]*Grant // unused codes
-	tokens map[string]*Grant
+	codes    map[string]*Grant // unused codes
+	tokens   map[string]*Grant
 }
 
 // NewCore returns an empty Core for t.
 func NewCore(t testing.TB) *Core {
-	return &Core{T: t, Fail: map[string]int{}, Block: map[string]bool{}, codes: map[string]*Grant{}, tokens: map[string]*Grant{}}
+	return &Core{Faults: NewFaults(t.Context().Done()), codes: map[string]*Grant{}, tokens: map[string]*Grant{}}
 }
 
-// Record notes r and applies seeded failures; it reports false when the
-// handler must stop (a failure was written or the block ended).
+// Record notes r and applies seeded faults; it reports false when the
+// handler must stop (a fault or an unreadable form was answered).
 func (c *Core) Record(w http.ResponseWriter, r *http.Request) bool {
-	_ = r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "unreadable form", http.StatusBadRequest)
+		return false
+	}
 	c.Mu.Lock()
 	c.Requests = append(c.Requests, Request{
 		Method: r.Method, Path: r.URL.Path,
 		Authorization: r.Header.Get("Authorization"), Accept: r.Header.Get("Accept"),
 		Form: r.Form,
 	})
-	status, block := c.Fail[r.URL.Path], c.Block[r.URL.Path]
 	c.Mu.Unlock()
-	if block {
-		select {
-		case <-r.Context().Done():
-		case <-c.T.Context().Done():
-		}
-		return false
-	}
-	if status != 0 {
-		http.Error(w, http.StatusText(status), status)
-		return false
-	}
-	return true
+	return !c.Apply(w, r)
 }
 
 // RequestsTo returns the recorded requests for path.
@@ -111,16 +100,17 @@ func (c *Core) Authorize(w http.ResponseWriter, r *http.Request, clientID string
 		http.Error(w, "PKCE S256 required by this fake", http.StatusBadRequest)
 		return
 	}
-	c.Mu.Lock()
-	account := c.SignedIn
-	code := Random()
-	c.codes[code] = &Grant{Account: account, Scope: q.Get("scope"), RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), ClientID: clientID}
-	c.Mu.Unlock()
 	u, err := url.Parse(q.Get("redirect_uri"))
 	if err != nil {
 		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
 		return
 	}
+	c.Mu.Lock()
+	account := c.SignedIn
+	code := rand.Text()
+	c.codes[code] = &Grant{Account: account, Scope: q.Get("scope"), RedirectURI: q.Get("redirect_uri"),
+		Challenge: q.Get("code_challenge"), ClientID: clientID, Nonce: q.Get("nonce")}
+	c.Mu.Unlock()
 	v := u.Query()
 	if account == "" {
 		v.Set("error", "access_denied")
@@ -153,7 +143,7 @@ func (c *Core) Redeem(form url.Values, clientID, clientSecret string) (token str
 	if base64.RawURLEncoding.EncodeToString(sum[:]) != g.Challenge {
 		return "", nil, "invalid_grant"
 	}
-	token = Random()
+	token = rand.Text()
 	c.tokens[token] = g
 	return token, g, ""
 }
@@ -164,8 +154,8 @@ func (c *Core) Bearer(r *http.Request) *Grant {
 	h := r.Header.Get("Authorization")
 	var tok string
 	for _, p := range []string{"Bearer ", "bearer ", "token "} {
-		if len(h) > len(p) && h[:len(p)] == p {
-			tok = h[len(p):]
+		if t, ok := strings.CutPrefix(h, p); ok && t != "" {
+			tok = t
 		}
 	}
 	c.Mu.Lock()
@@ -173,30 +163,24 @@ func (c *Core) Bearer(r *http.Request) *Grant {
 	return c.tokens[tok]
 }
 
-// Random returns a random token-like string.
-func Random() string {
-	b := make([]byte, 20)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// FailWith makes path answer status from now on (0 clears it).
-func (c *Core) FailWith(path string, status int) {
-	c.Mu.Lock()
-	defer c.Mu.Unlock()
-	c.Fail[path] = status
-}
-
-// BlockPath makes path hang until the client gives up or the test ends.
-func (c *Core) BlockPath(path string) {
-	c.Mu.Lock()
-	defer c.Mu.Unlock()
-	c.Block[path] = true
-}
-
 // SignIn sets the account the authorization page grants codes to.
 func (c *Core) SignIn(account string) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	c.SignedIn = account
+}
+
+// WriteJSON answers status with v as JSON, as the real providers do.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "fake: cannot encode its answer: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	// A failed write means the client went away: there is no one to tell.
+	if _, err := w.Write(body); err != nil {
+		return
+	}
 }
