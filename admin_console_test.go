@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -162,4 +163,54 @@ func TestAdminUserActionsAPI(t *testing.T) {
 	if login := friend.login("friend", "correct horse battery", http.StatusOK).JSON(t); login["mfaRequired"] == true {
 		t.Errorf("after the reset the password alone signs in: %v", login)
 	}
+}
+
+func TestAdminAuditAPI(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	rootID := ts.addUser(t, "root", "correct horse battery", true)
+	friendID := ts.addUser(t, "friend", "correct horse battery", false)
+	admin, friend, anon := ts.browser(t), ts.browser(t), ts.browser(t)
+	admin.login("root", "correct horse battery", http.StatusOK)
+	friend.login("friend", "correct horse battery", http.StatusOK)
+
+	wantProblem(t, "anonymous audit", anon.get("/api/admin/audit"), http.StatusUnauthorized, "unauthenticated")
+	wantProblem(t, "non-admin audit", friend.get("/api/admin/audit"), http.StatusForbidden, "not-admin")
+
+	wantStatus(t, "disable", admin.do(http.MethodPut, "/api/admin/users/"+friendID+"/disabled", map[string]any{"disabled": true}, nil), http.StatusOK)
+	wantStatus(t, "enable", admin.do(http.MethodPut, "/api/admin/users/"+friendID+"/disabled", map[string]any{"disabled": false}, nil), http.StatusOK)
+
+	// By the admin's username, a type and the friend's stream.
+	page := wantStatus(t, "audit", admin.get("/api/admin/audit?actor=root&type=user.disabled&stream=user-"+friendID), http.StatusOK)
+	events := page["events"].([]any)
+	if len(events) != 1 || page["next"] != nil {
+		t.Fatalf("audit = %v, want the one disable and no next page", page)
+	}
+	e := events[0].(map[string]any)
+	if e["actor"] != rootID || e["actorName"] != "root" || e["actorKind"] != "admin" || e["stream"] != "user-"+friendID ||
+		e["data"].(map[string]any)["reason"] != "console" || e["recordedAt"] == "" {
+		t.Errorf("event = %v", e)
+	}
+
+	// Pages: newest first, each page's next is where the following starts.
+	first := wantStatus(t, "page 1", admin.get("/api/admin/audit?limit=2"), http.StatusOK)
+	second := wantStatus(t, "page 2", admin.get("/api/admin/audit?limit=2&before="+jsonNumber(first["next"])), http.StatusOK)
+	p1, p2 := first["events"].([]any), second["events"].([]any)
+	if len(p1) != 2 || len(p2) != 2 || p1[0].(map[string]any)["type"] != "user.enabled" ||
+		p1[1].(map[string]any)["position"].(float64) <= p2[0].(map[string]any)["position"].(float64) {
+		t.Errorf("pages = %v then %v", p1, p2)
+	}
+
+	// Bad filters: a plain-words problem that names the field, never the value.
+	p := wantProblem(t, "bad since", admin.get("/api/admin/audit?since=yesterday"), http.StatusUnprocessableEntity, "invalid-input")
+	if !strings.Contains(p["detail"].(string), "(since)") || strings.Contains(string(admin.get("/api/admin/audit?since=yesterday").Body), "yesterday") {
+		t.Errorf("bad since: %v", p)
+	}
+	wantProblem(t, "limit too high", admin.get("/api/admin/audit?limit=100000"), http.StatusUnprocessableEntity, "invalid-input")
+}
+
+// jsonNumber prints a JSON number as an integer for a query string.
+func jsonNumber(v any) string {
+	f, _ := v.(float64)
+	return strconv.FormatInt(int64(f), 10)
 }

@@ -227,6 +227,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		UserActions: apihttp.UserActions{
 			SetAdmin: a.handlers.setAdmin, ResetMFA: commands.NewResetMFAHandler(a.store), RevokeSessions: commands.NewRevokeSessionsHandler(a.store),
 		},
+		Audit: a.reader,
 	})
 	if err != nil {
 		return err

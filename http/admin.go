@@ -61,5 +61,8 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.UserActions.SetAdmin != nil && s.deps.Sessions != nil && s.deps.ForwardAdmin.Reader != nil {
 		list = append(list, s.registerUserActionsAPI)
 	}
+	if s.deps.Audit != nil {
+		list = append(list, s.registerAuditAPI)
+	}
 	return list
 }

@@ -24,6 +24,9 @@ func (s *Server) consoleTabs() []consoleTab {
 	if s.deps.ForwardAdmin.Hosts != nil {
 		tabs = append(tabs, consoleTab{"users", "Users"}, consoleTab{"hosts", "Hosts"})
 	}
+	if s.deps.Audit != nil {
+		tabs = append(tabs, consoleTab{"audit", "Audit"})
+	}
 	return tabs
 }
 

@@ -51,6 +51,7 @@ type Deps struct {
 	RenewCodes     codesRenewer     // new recovery codes from the account page
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	UserActions    UserActions      // the console's actions on a user: devices, admin flag, MFA reset
+	Audit          auditReader      // the console's audit view of the log; nil: none
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time

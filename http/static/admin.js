@@ -51,7 +51,7 @@
     let shown = false;
     if (scope) {
       for (const e of err.errors || []) {
-        const name = String(e.location || "").replace(/^body\./, "");
+        const name = String(e.location || "").replace(/^(body|query)\./, "");
         const field = scope.querySelector('[data-field="' + CSS.escape(name) + '"]');
         if (!field) continue;
         field.setAttribute("aria-invalid", "true");
@@ -396,6 +396,66 @@
         } catch (err) { fail($("host-form-error"), err, form); }
       });
     });
+  }
+
+  // --- audit ---------------------------------------------------------
+
+  if ($("panel-audit")) {
+    const form = $("audit-form");
+    let query = null; // the filters of the list shown
+    let next = 0;
+
+    function render(events, append) {
+      const list = $("audit-list");
+      if (!append) list.replaceChildren();
+      for (const e of events) {
+        const who = e.actorName ? e.actorName + " (" + e.actorKind + ")" : e.actor + (e.actorKind && e.actorKind !== e.actor ? " (" + e.actorKind + ")" : "");
+        const data = el("details", {}, el("summary", { text: "What was recorded" }),
+          el("pre", { text: JSON.stringify(e.data, null, 2) }));
+        list.append(el("li", { "data-position": String(e.position) },
+          el("span", {}, el("strong", { text: e.type }), " ", el("span", { class: "note", text: "#" + e.position }), el("br"),
+            el("span", { class: "note", text: when(e.recordedAt) + " · " + who + (e.clientIp ? " · " + e.clientIp : "") }), el("br"),
+            el("code", { text: e.stream + " v" + e.streamVersion })),
+          data));
+      }
+      if (!append && events.length === 0) list.append(el("li", { class: "note", text: "No event matches." }));
+    }
+    async function search(append) {
+      clearErrors(form);
+      const q = new URLSearchParams(append ? query : {});
+      if (!append) {
+        for (const [name, id] of [["actor", "audit-actor"], ["type", "audit-type"], ["stream", "audit-stream"]]) {
+          const v = $(id).value.trim();
+          if (v) q.set(name, v);
+        }
+        for (const [name, id] of [["since", "audit-since"], ["until", "audit-until"]]) {
+          const v = $(id).value;
+          if (!v) continue;
+          const d = new Date(v);
+          if (isNaN(d)) {
+            fail($("audit-error"), Object.assign(new Error("Enter a date and time."), { errors: [{ location: name, message: "Enter a date and time." }] }), form);
+            return;
+          }
+          q.set(name, d.toISOString());
+        }
+        query = q.toString();
+      } else {
+        q.set("before", String(next));
+      }
+      const button = append ? $("audit-more") : $("audit-search");
+      await busy(button, async () => {
+        try {
+          const r = await api("GET", "/api/admin/audit?" + q);
+          render(r.events, append);
+          next = r.next || 0;
+          $("audit-more").hidden = !next;
+          say(append ? r.events.length + " older events shown." : r.events.length ? "Showing the newest " + r.events.length + " events." : "No event matches.");
+        } catch (err) { fail($("audit-error"), err, form); }
+      });
+    }
+    loaders.audit = () => search(false);
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); search(false); });
+    $("audit-more").addEventListener("click", () => search(true));
   }
 
   // --- start ---------------------------------------------------------
