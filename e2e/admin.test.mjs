@@ -1,7 +1,7 @@
 // The admin console in a real browser: an admin signs in, reaches the
 // console from the home page, adds a protected host (after a refused one,
-// whose error shows beside the field), and limits a user to that host, all
-// with the keyboard where a person would use it.
+// whose error shows beside the field), limits a user to that host, and
+// finds what they did in the audit view.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -127,6 +127,26 @@ test('an admin adds a host and limits a user to it from the console', { timeout:
   await page.click('#explain-submit');
   await page.waitForFunction(() => /^Allowed\./.test(document.getElementById('explain-result').textContent));
   await lookAt(page, 'admin-users', contrastLog, { width: 1100, height: 900 });
+
+  // Audit: what the admin just did, found by who did it and what kind.
+  await page.click('#tab-audit');
+  await page.waitForSelector('#audit-list li');
+  await page.fill('#audit-actor', adminName);
+  await page.fill('#audit-type', 'host.');
+  await page.click('#audit-search');
+  await page.waitForFunction(() => document.querySelectorAll('#audit-list li[data-position]').length === 2);
+  const audit = await page.textContent('#audit-list');
+  assert.match(audit, /host\.added/);
+  assert.match(audit, new RegExp(adminName + ' \\(admin\\)'), 'the actor is named');
+  await page.fill('#audit-type', 'user.permissions_set');
+  await page.press('#audit-type', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#audit-list li[data-position]').length === 1);
+  await page.click('#audit-list details summary');
+  assert.match(await page.textContent('#audit-list pre'), /deny_all/, 'the recorded event is shown');
+  await lookAt(page, 'admin-audit', contrastLog, { width: 1100, height: 900 });
+  // A time that is not one: refused in words beside the field, by the API.
+  const bad = await page.evaluate(async () => (await fetch('/api/admin/audit?since=soon')).json());
+  assert.match(bad.detail, /since/);
 
   // Reloading keeps the tab in the address.
   await page.click('#tab-hosts');

@@ -449,7 +449,7 @@
           render(r.events, append);
           next = r.next || 0;
           $("audit-more").hidden = !next;
-          say(append ? r.events.length + " older events shown." : r.events.length ? "Showing the newest " + r.events.length + " events." : "No event matches.");
+          say(append ? r.events.length + " older " + (r.events.length === 1 ? "event" : "events") + " shown." : r.events.length === 1 ? "Showing the one event that matches." : r.events.length ? "Showing the newest " + r.events.length + " events." : "No event matches.");
         } catch (err) { fail($("audit-error"), err, form); }
       });
     }
