@@ -7,9 +7,10 @@ import "net/http"
 // session cookie). The page itself holds no data; it only says which tabs
 // this server has an API for.
 
-// consoleTab is one tab of the console, shown when its API is registered.
+// consoleTab is one tab of the console. Section is the configuration
+// section a section editor edits ("" for the other tabs).
 type consoleTab struct {
-	ID, Label string
+	ID, Label, Section string
 }
 
 type adminPageData struct {
@@ -17,15 +18,28 @@ type adminPageData struct {
 	Tabs []consoleTab
 }
 
-// consoleTabs lists the tabs whose APIs this server registers, in the
-// order the console shows them.
+// consoleTabs lists, in the order the console shows them, the tabs whose
+// API this server registers: a capability that is not configured (or not
+// built) has no tab, rather than one that fails when used.
 func (s *Server) consoleTabs() []consoleTab {
+	paths := s.api.OpenAPI().Paths
 	var tabs []consoleTab
-	if s.deps.ForwardAdmin.Hosts != nil {
-		tabs = append(tabs, consoleTab{"users", "Users"}, consoleTab{"hosts", "Hosts"})
-	}
-	if s.deps.Audit != nil {
-		tabs = append(tabs, consoleTab{"audit", "Audit"})
+	for _, t := range []struct {
+		tab  consoleTab
+		path string
+	}{
+		{consoleTab{ID: "users", Label: "Users"}, "/api/admin/users/{id}/sessions"},
+		{consoleTab{ID: "hosts", Label: "Hosts"}, "/api/admin/hosts"},
+		{consoleTab{ID: "providers", Label: "Providers", Section: "providers"}, "/api/admin/config/{section}"},
+		{consoleTab{ID: "security", Label: "Security", Section: "security"}, "/api/admin/config/{section}"},
+		{consoleTab{ID: "mfa", Label: "MFA", Section: "mfa"}, "/api/admin/config/{section}"},
+		{consoleTab{ID: "smtp", Label: "SMTP", Section: "smtp"}, "/api/admin/config/{section}"},
+		{consoleTab{ID: "history", Label: "History"}, "/api/admin/config/history/{section}/diff"},
+		{consoleTab{ID: "audit", Label: "Audit"}, "/api/admin/audit"},
+	} {
+		if paths[t.path] != nil {
+			tabs = append(tabs, t.tab)
+		}
 	}
 	return tabs
 }

@@ -78,6 +78,7 @@ type Server struct {
 	flows     flowCodec // upstream sign-in flow cookies
 	providers Providers
 	pages     *pages
+	api       huma.API // what is registered: the console shows a tab for each API present
 	handler   http.Handler
 }
 
@@ -115,6 +116,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	hc.Info.Description = "Sign-in, sessions and MFA for a self-hosted identity portal."
 	hc.Transformers = append(hc.Transformers, publicErrors) // no submitted value in any error (api_errors.go)
 	api := humago.New(mux, hc)
+	s.api = api
 	s.registerAPI(api)
 	s.registerAdminAPI(api)
 	if len(deps.Providers.Enabled) > 0 && deps.Providers.SignIn != nil {

@@ -398,6 +398,204 @@
     });
   }
 
+  // --- configuration sections ------------------------------------------
+
+  // A secret comes from the API as {set: true|false}, never in clear.
+  const isSecret = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.set === "boolean";
+  const human = (key) => { const w = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]/g, " ").toLowerCase(); return w.charAt(0).toUpperCase() + w.slice(1); };
+  let names = null; // user id -> username, for "saved by"
+  async function userName(id) {
+    if (!names) {
+      names = {};
+      try { for (const u of (await api("GET", "/api/admin/users")).users) names[u.id] = u.username; } catch (_) { /* ids then */ }
+    }
+    return names[id] || id || "";
+  }
+  async function savedLine(s) {
+    if (!s.version) return "Never saved: the values below are the defaults.";
+    return "Version " + s.version + ", saved " + when(s.savedAt) + " by " + (await userName(s.savedBy)) + (s.reason ? ": " + s.reason : "") + ".";
+  }
+
+  for (const form of document.querySelectorAll(".config-editor")) {
+    const section = form.dataset.section;
+    const box = $("config-" + section + "-fields");
+    const errorEl = $("config-" + section + "-error");
+    let current = null; // the section as loaded: {version, config}
+
+    // fields renders value (an object) as form controls, one per setting,
+    // named by their path under config.
+    function fields(parent, value, path) {
+      for (const [key, v] of Object.entries(value)) {
+        const p = [...path, key];
+        const id = "cfg-" + section + "-" + p.join("-");
+        const field = "config." + p.join(".");
+        const err = el("p", { class: "error field-error", id: id + "-error", hidden: true });
+        err.setAttribute("role", "alert");
+        if (isSecret(v)) {
+          const input = el("input", { type: "password", id, autocomplete: "new-password", placeholder: v.set ? "stored: type to replace" : "none" });
+          input.dataset.field = field;
+          input.setAttribute("aria-describedby", id + "-note");
+          const note = el("span", { class: "note", id: id + "-note", text: v.set ? "A value is stored; it is never shown. Leave empty to keep it." : "No value is stored." });
+          parent.append(el("label", {}, human(key) + " ", note, input), err);
+          if (v.set) {
+            const clear = el("input", { type: "checkbox", id: id + "-clear" });
+            parent.append(el("label", { class: "choice" }, clear, " Remove the stored " + human(key).toLowerCase()));
+          }
+        } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+          const fs = el("fieldset", {}, el("legend", { text: human(key) }));
+          fields(fs, v, p);
+          parent.append(fs);
+        } else if (typeof v === "boolean") {
+          const input = el("input", { type: "checkbox", id, checked: v });
+          input.dataset.field = field;
+          parent.append(el("label", { class: "choice" }, input, " " + human(key)), err);
+        } else {
+          const list = Array.isArray(v);
+          const input = el("input", { id, value: list ? v.join(", ") : v == null ? "" : String(v), autocomplete: "off", spellcheck: false });
+          if (typeof v === "number") { input.type = "number"; input.inputMode = "numeric"; }
+          input.dataset.field = field;
+          parent.append(el("label", {}, human(key) + (list ? " (separate with commas)" : "") + " ", input), err);
+        }
+      }
+    }
+    // collect reads the controls back into a document shaped like value.
+    function collect(value, path) {
+      const out = {};
+      for (const [key, v] of Object.entries(value)) {
+        const p = [...path, key];
+        const id = "cfg-" + section + "-" + p.join("-");
+        if (isSecret(v)) {
+          const typed = $(id).value;
+          const clear = $(id + "-clear");
+          out[key] = clear && clear.checked ? "" : typed !== "" ? typed : v.set ? { set: true } : "";
+        } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+          out[key] = collect(v, p);
+        } else if (typeof v === "boolean") {
+          out[key] = $(id).checked;
+        } else if (Array.isArray(v)) {
+          out[key] = $(id).value.split(",").map((x) => x.trim()).filter(Boolean);
+        } else if (typeof v === "number") {
+          out[key] = $(id).value === "" ? 0 : Number($(id).value);
+        } else {
+          out[key] = $(id).value;
+        }
+      }
+      return out;
+    }
+    async function show(s) {
+      current = s;
+      box.replaceChildren();
+      fields(box, s.config, []);
+      $("config-" + section + "-version").textContent = await savedLine(s);
+    }
+    async function load() {
+      clearErrors(form);
+      try {
+        const all = await api("GET", "/api/admin/config");
+        const s = all.sections.find((x) => x.section === section);
+        if (!s) throw new Error("This server has no " + section + " section.");
+        await show(s);
+      } catch (err) { fail(errorEl, err); }
+    }
+    loaders[section] = load;
+    $("config-" + section + "-reload").addEventListener("click", async () => {
+      await load();
+      say("Reloaded: " + $("config-" + section + "-version").textContent);
+      const first = box.querySelector("input");
+      if (first) first.focus();
+    });
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      if (!current) return;
+      const body = { version: current.version, config: collect(current.config, []), reason: $("config-" + section + "-reason").value.trim() };
+      await busy($("config-" + section + "-save"), async () => {
+        try {
+          const s = await api("PUT", "/api/admin/config/" + section, body);
+          await show(s);
+          $("config-" + section + "-reason").value = "";
+          say("Saved: version " + s.version + " of " + section + " is current, on every node.");
+        } catch (err) {
+          if (err.status === 409) {
+            err.message = "Someone else saved this section first, so your change was not saved. Reload to see theirs, then make your change again. (" + err.message + ")";
+            fail(errorEl, err);
+            $("config-" + section + "-reload").focus();
+            return;
+          }
+          fail(errorEl, err, form);
+        }
+      });
+    });
+  }
+
+  // --- history -------------------------------------------------------
+
+  if ($("panel-history")) {
+    const select = $("history-section");
+    const fmt = (v) => v === undefined || v === null ? "(none)" : typeof v === "string" ? (v === "" ? "(empty)" : v) : JSON.stringify(v);
+
+    async function loadHistory() {
+      clearErrors($("panel-history"));
+      const section = select.value;
+      const list = $("history-list");
+      try {
+        const h = await api("GET", "/api/admin/config/history/" + encodeURIComponent(section));
+        list.replaceChildren();
+        const latest = h.versions.reduce((m, v) => Math.max(m, v.version), 0);
+        for (const v of [...h.versions].sort((a, b) => b.version - a.version)) {
+          const notes = [v.seeded && "from the environment", v.restoredFrom && "restored version " + v.restoredFrom, v.backup && "from backup " + v.backup].filter(Boolean);
+          const changes = el("ul", { class: "changes", hidden: true });
+          const show = el("button", { type: "button", class: "secondary", text: "Changes" });
+          show.setAttribute("aria-label", "Changes in version " + v.version);
+          show.setAttribute("aria-expanded", "false");
+          show.addEventListener("click", () => busy(show, async () => {
+            if (!changes.hidden) { changes.hidden = true; show.setAttribute("aria-expanded", "false"); return; }
+            try {
+              const d = await api("GET", "/api/admin/config/history/" + encodeURIComponent(section) + "/diff?" + new URLSearchParams({ from: String(v.version - 1), to: String(v.version) }));
+              changes.replaceChildren(...d.changes.map((c) => el("li", { text: c.path + ": " + (c.secret ? "a secret was changed" : fmt(c.old) + " → " + fmt(c.new)) })));
+              if (d.changes.length === 0) changes.append(el("li", { class: "note", text: "No setting changed." }));
+              changes.hidden = false;
+              show.setAttribute("aria-expanded", "true");
+            } catch (err) { fail($("history-error"), err); }
+          }));
+          const buttons = el("span", { class: "row-actions" }, show);
+          if (v.version !== latest) {
+            const restore = el("button", { type: "button", class: "secondary", text: "Restore" });
+            restore.setAttribute("aria-label", "Restore version " + v.version);
+            restore.addEventListener("click", () => {
+              if (!window.confirm("Make version " + v.version + " of " + section + " current again? It becomes a new version.")) return;
+              busy(restore, async () => {
+                clearErrors($("panel-history"));
+                try {
+                  const s = await api("POST", "/api/admin/config/" + encodeURIComponent(section) + "/restore", { version: v.version, reason: $("history-reason").value.trim() });
+                  $("history-reason").value = "";
+                  say("Version " + v.version + " is current again, as version " + s.version + ".");
+                  loaded.delete(section); // the editor reloads when next shown
+                  await loadHistory();
+                  select.focus();
+                } catch (err) { fail($("history-error"), err); }
+              });
+            });
+            buttons.append(restore);
+          }
+          list.append(el("li", { "data-version": String(v.version) },
+            el("span", {}, el("strong", { text: "Version " + v.version + (v.version === latest ? " (current)" : "") }), el("br"),
+              el("span", { class: "note", text: when(v.savedAt) + " · " + (await userName(v.savedBy)) + (v.reason ? " · " + v.reason : "") + (notes.length ? " · " + notes.join(", ") : "") })),
+            buttons, changes));
+        }
+        if (h.versions.length === 0) list.append(el("li", { class: "note", text: "This section was never saved." }));
+      } catch (err) { fail($("history-error"), err); }
+    }
+    loaders.history = async () => {
+      try {
+        const all = await api("GET", "/api/admin/config");
+        select.replaceChildren(...all.sections.map((s) => el("option", { value: s.section, text: human(s.section) })));
+        await loadHistory();
+      } catch (err) { fail($("history-error"), err); }
+    };
+    select.addEventListener("change", loadHistory);
+  }
+
   // --- audit ---------------------------------------------------------
 
   if ($("panel-audit")) {
