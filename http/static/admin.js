@@ -101,6 +101,7 @@
       $(t.getAttribute("aria-controls")).hidden = !on;
     }
     if (focus) tab.focus();
+    statusEl.textContent = ""; // a result belongs to the tab it came from
     const id = tab.id.replace(/^tab-/, "");
     history.replaceState(null, "", "#" + id);
     if (!loaded.has(id) && loaders[id]) {
@@ -543,7 +544,7 @@
         list.replaceChildren();
         const latest = h.versions.reduce((m, v) => Math.max(m, v.version), 0);
         for (const v of [...h.versions].sort((a, b) => b.version - a.version)) {
-          const notes = [v.seeded && "from the environment", v.restoredFrom && "restored version " + v.restoredFrom, v.backup && "from backup " + v.backup].filter(Boolean);
+          const notes = [v.seeded && !v.reason && "from the environment", v.restoredFrom && "restored version " + v.restoredFrom, v.backup && "from backup " + v.backup].filter(Boolean);
           const changes = el("ul", { class: "changes", hidden: true });
           const show = el("button", { type: "button", class: "secondary", text: "Changes" });
           show.setAttribute("aria-label", "Changes in version " + v.version);
