@@ -35,6 +35,7 @@ func (s *Server) consoleTabs() []consoleTab {
 		{consoleTab{ID: "mfa", Label: "MFA", Section: "mfa"}, "/api/admin/config/{section}"},
 		{consoleTab{ID: "smtp", Label: "SMTP", Section: "smtp"}, "/api/admin/config/{section}"},
 		{consoleTab{ID: "history", Label: "History"}, "/api/admin/config/history/{section}/diff"},
+		{consoleTab{ID: "backups", Label: "Backups"}, "/api/admin/backups/{name}/restore"},
 		{consoleTab{ID: "audit", Label: "Audit"}, "/api/admin/audit"},
 	} {
 		if paths[t.path] != nil {

@@ -403,7 +403,8 @@
 
   // A secret comes from the API as {set: true|false}, never in clear.
   const isSecret = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.set === "boolean";
-  const human = (key) => { const w = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]/g, " ").toLowerCase(); return w.charAt(0).toUpperCase() + w.slice(1); };
+  const acronyms = { mfa: "MFA", smtp: "SMTP", oidc: "OIDC", ttl: "TTL", url: "URL", id: "ID", api: "API" };
+  const human = (key) => { if (acronyms[key]) return acronyms[key]; const w = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]/g, " ").toLowerCase(); return w.charAt(0).toUpperCase() + w.slice(1); };
   let names = null; // user id -> username, for "saved by"
   async function userName(id) {
     if (!names) {
@@ -595,6 +596,109 @@
       } catch (err) { fail($("history-error"), err); }
     };
     select.addEventListener("change", loadHistory);
+  }
+
+  // --- backups -------------------------------------------------------
+
+  if ($("panel-backups")) {
+    const size = (n) => n < 1024 ? n + " bytes" : (n / 1024).toFixed(1) + " KiB";
+    const sectionChecks = (box, names, chosen) => {
+      box.replaceChildren(...names.map((n) => el("label", { class: "choice" },
+        el("input", { type: "checkbox", value: n, checked: chosen.includes(n) }), " " + human(n))));
+    };
+    const checked = (box) => [...box.querySelectorAll("input:checked")].map((c) => c.value);
+
+    async function loadBackups() {
+      clearErrors($("panel-backups"));
+      try {
+        const [b, all] = await Promise.all([api("GET", "/api/admin/backups"), api("GET", "/api/admin/config")]);
+        const names = all.sections.map((x) => x.section);
+        const list = $("backup-list");
+        list.replaceChildren();
+        for (const f of b.backups) {
+          const path = "/api/admin/backups/" + encodeURIComponent(f.name);
+          const download = el("a", { class: "button secondary", href: path, text: "Download" });
+          download.setAttribute("download", f.name);
+          download.setAttribute("aria-label", "Download " + f.name);
+          const restore = el("button", { type: "button", class: "secondary", text: "Restore", disabled: !f.ok });
+          restore.setAttribute("aria-label", "Restore " + f.name);
+          restore.addEventListener("click", () => {
+            if (!window.confirm("Make the sections in " + f.name + " current again? Each becomes a new version.")) return;
+            busy(restore, async () => {
+              clearErrors($("panel-backups"));
+              try {
+                const r = await api("POST", path + "/restore", {});
+                for (const section of Object.keys(r.versions)) loaded.delete(section);
+                say("Restored from " + f.name + ": " + Object.entries(r.versions).map(([k, v]) => k + " is at version " + v).join(", ") + ".");
+                restore.focus();
+              } catch (err) { fail($("backups-error"), err); }
+            });
+          });
+          const remove = el("button", { type: "button", class: "secondary", text: "Delete" });
+          remove.setAttribute("aria-label", "Delete " + f.name);
+          remove.addEventListener("click", () => {
+            if (!window.confirm("Delete " + f.name + "? The file is gone for good.")) return;
+            busy(remove, async () => {
+              clearErrors($("panel-backups"));
+              try {
+                await api("DELETE", path);
+                say(f.name + " is deleted.");
+                await loadBackups();
+                $("backup-run-submit").focus();
+              } catch (err) { fail($("backups-error"), err); }
+            });
+          });
+          const by = f.authorKind === "system" ? "the schedule" : await userName(f.author);
+          const what = f.ok ? f.sections.join(", ") : "cannot be restored here: " + f.problem;
+          list.append(el("li", { "data-backup": f.name },
+            el("span", {}, el("strong", { text: f.name }), el("br"),
+              el("span", { class: f.ok ? "note" : "error", text: (f.createdAt ? when(f.createdAt) + " · " + by + " · " : "") + size(f.size) + " · " + what })),
+            el("span", { class: "row-actions" }, download, restore, remove)));
+        }
+        if (b.backups.length === 0) list.append(el("li", { class: "note", text: "No backups yet." }));
+        sectionChecks($("backup-run-sections"), names, names);
+        const sc = b.schedule.config;
+        $("backup-schedule-every").value = sc.schedule;
+        sectionChecks($("backup-schedule-sections"), names, sc.sections || []);
+        $("backup-schedule-retention").value = sc.retention;
+        $("backup-schedule-version").textContent = await savedLine(b.schedule);
+      } catch (err) { fail($("backups-error"), err); }
+    }
+    loaders.backups = loadBackups;
+
+    $("backup-run").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearErrors(ev.currentTarget);
+      const sections = checked($("backup-run-sections"));
+      if (sections.length === 0) {
+        fail($("backup-run-error"), new Error("Tick at least one section to back up."));
+        return;
+      }
+      await busy($("backup-run-submit"), async () => {
+        try {
+          const f = await api("POST", "/api/admin/backups", { sections });
+          say("Backup " + f.name + " is made.");
+          await loadBackups();
+          $("backup-run-submit").focus();
+        } catch (err) { fail($("backup-run-error"), err); }
+      });
+    });
+    $("backup-schedule").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = ev.currentTarget;
+      clearErrors(form);
+      const body = { schedule: $("backup-schedule-every").value, sections: checked($("backup-schedule-sections")),
+        retention: Number($("backup-schedule-retention").value || 0), reason: $("backup-schedule-reason").value.trim() };
+      await busy($("backup-schedule-save"), async () => {
+        try {
+          const sec = await api("PUT", "/api/admin/backups/schedule", body);
+          $("backup-schedule-reason").value = "";
+          $("backup-schedule-version").textContent = await savedLine(sec);
+          loaded.delete("backups");
+          say("The schedule is saved: " + $("backup-schedule-every").selectedOptions[0].textContent.toLowerCase() + ".");
+        } catch (err) { fail($("backup-schedule-error"), err, form); }
+      });
+    });
   }
 
   // --- audit ---------------------------------------------------------
