@@ -41,6 +41,7 @@ type Config struct {
 	// ForwardAuthDefaultAllow is FORWARD_AUTH_DEFAULT=authenticated: a host
 	// that matches no protected host lets any authorized user through.
 	ForwardAuthDefaultAllow bool
+	BackupDir               string // BACKUP_DIR; default DATA_DIR/backups
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -71,6 +72,7 @@ var configSections = []func(env, *Config){
 	loadLoginPageConfig,
 	loadProvidersConfig,
 	loadForwardAuthConfig,
+	loadBackupConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

@@ -49,6 +49,12 @@ type app struct {
 	recheck  workers.MediaAccessRecheck
 	now      func() time.Time
 	started  atomic.Bool
+
+	runtime runtimeConfig // versioned configuration and backups (serve_config.go)
+	// externalSignIn and checkers rebuild signIn and the re-check's
+	// servers when the providers section changes (providers_live.go).
+	externalSignIn commands.SignInExternalHandler
+	checkers       *liveCheckers
 }
 
 type handlers struct {
@@ -93,22 +99,27 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		return nil, errors.Join(err, db.close(ctx))
 	}
 	a.budgets = budgets
-	policy := domain.SessionPolicy{
+	if a.runtime, err = newRuntimeConfig(c, a.store, sealer, now, logger); err != nil {
+		return nil, errors.Join(err, db.close(ctx))
+	}
+	policy := livePolicy{config: a.runtime.model, base: domain.SessionPolicy{
 		MFAEnabled: c.MFAEnable, MFAEnforce: c.MFAEnforce,
 		FullTTL: c.SessionTTL, RestrictedTTL: restrictedSessionTTL, PendingTTL: pendingSessionTTL,
-	}
+	}}
 	a.now = now
 	var checkers map[string]workers.AccessChecker
-	a.signIn, checkers, err = signInProviders(c, commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy), logger)
+	a.externalSignIn = commands.NewSignInExternalHandler(a.store, budgets, sealer, newID, now, logger, policy)
+	a.signIn, checkers, err = signInProviders(c, a.externalSignIn, logger)
 	if err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
-	a.recheck = workers.NewMediaAccessRecheck(db.pool, a.reader, sealer, commands.NewRecheckMediaAccessHandler(a.store), checkers, logger)
+	a.checkers = &liveCheckers{checkers: checkers}
+	a.recheck = workers.NewMediaAccessRecheck(db.pool, a.reader, sealer, commands.NewRecheckMediaAccessHandler(a.store), a.checkers.forwarders(), logger)
 	a.handlers = handlers{
 		register:          commands.NewRegisterUserHandler(a.store, hasher, sealer, newID),
 		login:             commands.NewLoginHandler(a.store, hasher, budgets, sealer, newID, now, logger, policy, c.AdminBootstrapUsers),
 		logout:            commands.NewLogoutHandler(a.store),
-		startTOTP:         commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, c.MFAIssuer),
+		startTOTP:         commands.NewStartTOTPEnrollmentHandler(a.store, sealer, hasher, budgets, now, policy.issuer(c.MFAIssuer)),
 		verifyTOTP:        commands.NewVerifyTOTPEnrollmentHandler(a.store, sealer, budgets, newID, now, policy),
 		answerMFA:         commands.NewAnswerMFAChallengeHandler(a.store, sealer, budgets, newID, now, policy),
 		changeOwnPassword: commands.NewChangeOwnPasswordHandler(a.store, hasher, sealer, budgets, newID, now, policy),
@@ -198,6 +209,12 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		return err
 	}
 
+	if err := a.runtime.start(ctx, c, a.store, logger); err != nil {
+		return err
+	}
+	if err := a.useProvidersSection(); err != nil {
+		return err
+	}
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
@@ -228,6 +245,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 			SetAdmin: a.handlers.setAdmin, ResetMFA: commands.NewResetMFAHandler(a.store), RevokeSessions: commands.NewRevokeSessionsHandler(a.store),
 		},
 		Audit: a.reader,
+		Config: a.runtime.api, Backups: a.runtime.backups,
 	})
 	if err != nil {
 		return err
@@ -239,6 +257,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	wg.Go(func() { runner.Run(consumers) })
 	wg.Go(func() { a.sweepBudgets(consumers) })
 	wg.Go(func() { a.recheck.Run(consumers, c.Providers.RecheckEvery) })
+	wg.Go(func() { a.runtime.run(consumers, a.store, logger) })
+	live := newWebHolder(web)
+	wg.Go(func() { a.followSections(consumers, live, logger) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)
@@ -250,7 +271,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	}()
 
 	srv := &nethttp.Server{
-		Handler:           web,
+		Handler:           live,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -33,11 +33,11 @@ type ChangeOwnPasswordHandler struct {
 	password passwordCheck
 	newID    NewID
 	now      Clock
-	policy   domain.SessionPolicy
+	policy   PolicySource
 }
 
 // NewChangeOwnPasswordHandler panics on a nil dependency.
-func NewChangeOwnPasswordHandler(store Store, hasher PasswordHasher, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy domain.SessionPolicy) ChangeOwnPasswordHandler {
+func NewChangeOwnPasswordHandler(store Store, hasher PasswordHasher, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy PolicySource) ChangeOwnPasswordHandler {
 	if store == nil || hasher == nil || sealer == nil || budgets == nil || newID == nil || now == nil {
 		panic("commands.NewChangeOwnPasswordHandler: nil dependency")
 	}
@@ -93,7 +93,7 @@ func (h ChangeOwnPasswordHandler) Handle(ctx context.Context, cmd ChangeOwnPassw
 		for _, e := range events {
 			u.Apply(e)
 		}
-		ended, started := live.session.Reissue(u, newSessionID, h.policy, now)
+		ended, started := live.session.Reissue(u, newSessionID, h.policy.Policy(), now)
 		res, err := h.store.Append(ctx, cmd.Meta,
 			eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: events},
 			eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},

@@ -38,6 +38,12 @@ type Budgets interface {
 	Refund(ctx context.Context, scope, id string, l throttle.Limit) // best effort: a failed refund is only a tighter budget
 }
 
+// PolicySource gives the session policy in force now: a fixed
+// domain.SessionPolicy, or one that follows the configuration as it is saved.
+type PolicySource interface {
+	Policy() domain.SessionPolicy
+}
+
 // Clock tells the time; tests pass a fixed one.
 type Clock func() time.Time
 

@@ -4,5 +4,7 @@
 // version conflict (retry.go). It returns the global position of its last
 // event, so that callers can wait for read models to reach it.
 //
-// Handlers never read projection tables to decide.
+// Handlers never read projection tables to decide. The backup use cases
+// also own the backup file format and folder (backup_file.go,
+// backup_dir.go): a backup is written, read and restored only through them.
 package commands

@@ -47,14 +47,14 @@ type LoginHandler struct {
 	newID     NewID
 	now       Clock
 	logger    *slog.Logger
-	policy    domain.SessionPolicy
+	policy    PolicySource
 	bootstrap map[string]bool // normalized usernames made admin when they sign in
 }
 
 // NewLoginHandler panics on a nil dependency. bootstrapAdmins lists the
 // usernames of ADMIN_BOOTSTRAP_USERS.
 func NewLoginHandler(store Store, hasher PasswordHasher, budgets Budgets, sealer *Sealer, newID NewID, now Clock,
-	logger *slog.Logger, policy domain.SessionPolicy, bootstrapAdmins []string) LoginHandler {
+	logger *slog.Logger, policy PolicySource, bootstrapAdmins []string) LoginHandler {
 	if store == nil || hasher == nil || budgets == nil || sealer == nil || newID == nil || now == nil || logger == nil {
 		panic("commands.NewLoginHandler: nil dependency")
 	}
@@ -127,7 +127,7 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (LoginResult, error
 		if err != nil {
 			return LoginResult{}, err
 		}
-		login, err := u.Login(sessionID, "local", h.bootstrap[u.Username], h.policy, h.now())
+		login, err := u.Login(sessionID, "local", h.bootstrap[u.Username], h.policy.Policy(), h.now())
 		if err != nil {
 			return LoginResult{}, err
 		}

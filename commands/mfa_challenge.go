@@ -31,11 +31,11 @@ type AnswerMFAChallengeHandler struct {
 	budgets Budgets
 	newID   NewID
 	now     Clock
-	policy  domain.SessionPolicy
+	policy  PolicySource
 }
 
 // NewAnswerMFAChallengeHandler panics on a nil dependency.
-func NewAnswerMFAChallengeHandler(store Store, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy domain.SessionPolicy) AnswerMFAChallengeHandler {
+func NewAnswerMFAChallengeHandler(store Store, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy PolicySource) AnswerMFAChallengeHandler {
 	if store == nil || sealer == nil || budgets == nil || newID == nil || now == nil {
 		panic("commands.NewAnswerMFAChallengeHandler: nil dependency")
 	}
@@ -71,7 +71,7 @@ func (h AnswerMFAChallengeHandler) Handle(ctx context.Context, cmd AnswerMFAChal
 			return AnswerMFAChallengeResult{}, err
 		}
 		u.Apply(used)
-		ended, started := live.session.CompleteMFA(u, newSessionID, h.policy, now)
+		ended, started := live.session.CompleteMFA(u, newSessionID, h.policy.Policy(), now)
 		res, err := h.store.Append(ctx, cmd.Meta,
 			eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: []domain.Event{used}},
 			eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},

@@ -34,12 +34,13 @@ type StartTOTPEnrollmentHandler struct {
 	sealer   *Sealer
 	password passwordCheck
 	now      Clock
-	issuer   string
+	issuer   func() string // the mfa section's issuer now
 }
 
-// NewStartTOTPEnrollmentHandler panics on a nil dependency; issuer is MFA_ISSUER.
-func NewStartTOTPEnrollmentHandler(store Store, sealer *Sealer, hasher PasswordHasher, budgets Budgets, now Clock, issuer string) StartTOTPEnrollmentHandler {
-	if store == nil || sealer == nil || hasher == nil || budgets == nil || now == nil {
+// NewStartTOTPEnrollmentHandler panics on a nil dependency; issuer gives the
+// name authenticator apps show (mfa.issuer, first MFA_ISSUER).
+func NewStartTOTPEnrollmentHandler(store Store, sealer *Sealer, hasher PasswordHasher, budgets Budgets, now Clock, issuer func() string) StartTOTPEnrollmentHandler {
+	if store == nil || sealer == nil || hasher == nil || budgets == nil || now == nil || issuer == nil {
 		panic("commands.NewStartTOTPEnrollmentHandler: nil dependency")
 	}
 	return StartTOTPEnrollmentHandler{store: store, sealer: sealer, now: now, issuer: issuer,
@@ -74,7 +75,7 @@ func (h StartTOTPEnrollmentHandler) Handle(ctx context.Context, cmd StartTOTPEnr
 		if live.user.Email != "" {
 			account = live.user.Email
 		}
-		key, err := totp.Generate(h.issuer, account)
+		key, err := totp.Generate(h.issuer(), account)
 		if err != nil {
 			return StartTOTPEnrollmentResult{}, err
 		}

@@ -32,11 +32,11 @@ type VerifyTOTPEnrollmentHandler struct {
 	budgets Budgets
 	newID   NewID
 	now     Clock
-	policy  domain.SessionPolicy
+	policy  PolicySource
 }
 
 // NewVerifyTOTPEnrollmentHandler panics on a nil dependency.
-func NewVerifyTOTPEnrollmentHandler(store Store, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy domain.SessionPolicy) VerifyTOTPEnrollmentHandler {
+func NewVerifyTOTPEnrollmentHandler(store Store, sealer *Sealer, budgets Budgets, newID NewID, now Clock, policy PolicySource) VerifyTOTPEnrollmentHandler {
 	if store == nil || sealer == nil || budgets == nil || newID == nil || now == nil {
 		panic("commands.NewVerifyTOTPEnrollmentHandler: nil dependency")
 	}
@@ -86,7 +86,7 @@ func (h VerifyTOTPEnrollmentHandler) Handle(ctx context.Context, cmd VerifyTOTPE
 		for _, e := range enabled {
 			u.Apply(e)
 		}
-		ended, started := live.session.Rotate(u, newSessionID, h.policy, now)
+		ended, started := live.session.Rotate(u, newSessionID, h.policy.Policy(), now)
 		res, err := h.store.Append(ctx, cmd.Meta,
 			eventstore.Append{StreamID: domain.UserStream(u.ID), Expected: eventstore.Exactly(live.userVersion), Events: enabled},
 			eventstore.Append{StreamID: domain.SessionStream(live.session.ID), Expected: eventstore.Exactly(live.sessionVersion), Events: ended},

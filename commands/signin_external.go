@@ -41,11 +41,11 @@ type SignInExternalHandler struct {
 	newID   NewID
 	now     Clock
 	logger  *slog.Logger
-	policy  domain.SessionPolicy
+	policy  PolicySource
 }
 
 // NewSignInExternalHandler panics on a nil dependency.
-func NewSignInExternalHandler(store Store, budgets Budgets, sealer *Sealer, newID NewID, now Clock, logger *slog.Logger, policy domain.SessionPolicy) SignInExternalHandler {
+func NewSignInExternalHandler(store Store, budgets Budgets, sealer *Sealer, newID NewID, now Clock, logger *slog.Logger, policy PolicySource) SignInExternalHandler {
 	if store == nil || budgets == nil || sealer == nil || newID == nil || now == nil || logger == nil {
 		panic("commands.NewSignInExternalHandler: nil dependency")
 	}
@@ -106,7 +106,7 @@ func (h SignInExternalHandler) first(ctx context.Context, cmd SignInExternal, us
 	if err != nil {
 		return LoginResult{}, err
 	}
-	login, err := domain.FoldUser(signup.User).Login(sessionID, id.Provider, false, h.policy, h.now())
+	login, err := domain.FoldUser(signup.User).Login(sessionID, id.Provider, false, h.policy.Policy(), h.now())
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -141,7 +141,7 @@ func (h SignInExternalHandler) returning(ctx context.Context, cmd SignInExternal
 	for _, e := range events {
 		u.Apply(e)
 	}
-	login, err := u.Login(sessionID, id.Provider, false, h.policy, h.now())
+	login, err := u.Login(sessionID, id.Provider, false, h.policy.Policy(), h.now())
 	if err != nil {
 		return LoginResult{}, err
 	}

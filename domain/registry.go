@@ -141,6 +141,11 @@ var registrations = []Registration{
 	{TypeUserPermissionsSet, 1, Current[UserPermissionsSet]},
 	{TypeUserDisabled, 1, Current[UserDisabled]},
 	{TypeUserEnabled, 1, Current[UserEnabled]},
+	{TypeConfigSectionSaved, 1, Current[ConfigSectionSaved]},
+	{TypeBackupCreated, 1, Current[BackupCreated]},
+	{TypeBackupDeleted, 1, Current[BackupDeleted]},
+	{TypeBackupRestored, 1, Current[BackupRestored]},
+	{TypeBackupSlotClaimed, 1, Current[BackupSlotClaimed]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

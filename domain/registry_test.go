@@ -83,6 +83,14 @@ func samples() []domain.Event {
 		domain.UserPermissionsSet{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Mode: domain.DenyAll, Hosts: []string{"01JPDR2K5M7P9R1T3V5X7Z9B1D"}},
 		domain.UserDisabled{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "console"},
 		domain.UserEnabled{UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", Reason: "cli"},
+		domain.ConfigSectionSaved{Section: "smtp", Version: 3,
+			Document: []byte(`{"host":"mail.example.com","port":587,"username":"auth","password":{"sealed":"v1.c2VhbGVkLXNtdHAtcGFzc3dvcmQ"},"from":"auth@example.com","security":"starttls"}`),
+			Reason:   "new relay", RestoredFrom: 1, Backup: "authportal-20261123T120000Z-k3h1nwa.apbk"},
+		domain.BackupCreated{Name: "authportal-20261123T120000Z-k3h1nwa.apbk", Sections: []string{"providers", "smtp"}, Slot: "daily-2026-11-23",
+			Size: 2048, SHA256: "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"},
+		domain.BackupDeleted{Name: "authportal-20261123T120000Z-k3h1nwa.apbk", Reason: "retention"},
+		domain.BackupRestored{Name: "authportal-20261123T120000Z-k3h1nwa.apbk", Versions: map[string]int64{"providers": 4, "smtp": 7}, Reason: "undo"},
+		domain.BackupSlotClaimed{Slot: "daily-2026-11-23", Name: "authportal-20261123T120000Z-k3h1nwa.apbk"},
 	}
 }
 

@@ -202,6 +202,10 @@ type SessionPolicy struct {
 	PendingTTL    time.Duration // the window to answer a challenge or enroll
 }
 
+// Policy returns p: a fixed policy is its own source where commands take a
+// live one (the mfa and security sections, changed at run time).
+func (p SessionPolicy) Policy() SessionPolicy { return p }
+
 // Login is the outcome of a first factor that passed.
 type Login struct {
 	User    []Event        // for the user's stream

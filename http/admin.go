@@ -54,15 +54,21 @@ func (s *Server) registerAdminAPI(api huma.API) {
 // adminAPIs lists the capabilities' registration functions; a capability
 // whose dependencies are not configured registers nothing.
 func (s *Server) adminAPIs() []func(huma.API) {
-	var list []func(huma.API)
+	var apis []func(huma.API)
 	if s.deps.ForwardAdmin.Hosts != nil {
-		list = append(list, s.registerHostsAPI, s.registerUsersAPI)
+		apis = append(apis, s.registerHostsAPI, s.registerUsersAPI)
 	}
 	if s.deps.UserActions.SetAdmin != nil && s.deps.Sessions != nil && s.deps.ForwardAdmin.Reader != nil {
-		list = append(list, s.registerUserActionsAPI)
+		apis = append(apis, s.registerUserActionsAPI)
 	}
 	if s.deps.Audit != nil {
-		list = append(list, s.registerAuditAPI)
+		apis = append(apis, s.registerAuditAPI)
 	}
-	return list
+	if c := s.deps.Config; c.Save != nil && c.Restore != nil && c.History != nil {
+		apis = append(apis, s.configAPI)
+		if b := s.deps.Backups; b.Files != nil && b.Create != nil && b.Delete != nil && b.Restore != nil {
+			apis = append(apis, s.backupsAPI)
+		}
+	}
+	return apis
 }

@@ -52,6 +52,8 @@ type Deps struct {
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	UserActions    UserActions      // the console's actions on a user: devices, admin flag, MFA reset
 	Audit          auditReader      // the console's audit view of the log; nil: none
+	Config         ConfigAPI        // the versioned configuration API; zero: not served
+	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time

@@ -6,8 +6,9 @@
 // live through watermill. Rebuild replays the log into fresh tables and swaps
 // them in.
 //
-// It also holds Access, the in-memory model of who may do what that the hot
-// path reads instead of the database.
+// It also holds the in-memory models every node keeps by following the log
+// on its own: Access, of who may do what, which the hot path reads instead
+// of the database, and Config, the current configuration sections.
 //
 // A projection never appends events and never decides anything.
 package projections

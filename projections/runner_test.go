@@ -106,7 +106,7 @@ func newWorld(t testing.TB, store *eventstore.Store) *world {
 		login:      commands.NewLoginHandler(store, hasher, unlimited{}, sealer, newID, clock, discard, policy, nil),
 		logout:     commands.NewLogoutHandler(store),
 		setAdmin:   commands.NewSetAdminHandler(store),
-		startTOTP:  commands.NewStartTOTPEnrollmentHandler(store, sealer, hasher, unlimited{}, clock, "AuthPortal test"),
+		startTOTP:  commands.NewStartTOTPEnrollmentHandler(store, sealer, hasher, unlimited{}, clock, func() string { return "AuthPortal test" }),
 		verifyTOTP: commands.NewVerifyTOTPEnrollmentHandler(store, sealer, unlimited{}, newID, clock, policy),
 		answer:     commands.NewAnswerMFAChallengeHandler(store, sealer, unlimited{}, newID, clock, policy),
 		revoke:     commands.NewRevokeSessionsHandler(store),
