@@ -43,6 +43,12 @@ func TestAdminConsolePage(t *testing.T) {
 		!strings.Contains(body, `id="tab-users"`) || !strings.Contains(body, `id="tab-hosts"`) {
 		t.Fatalf("admin /admin: got %d %s, want the console with the users and hosts tabs", res.Status, body)
 	}
+	// A tab for each API this server registers, and no other.
+	for _, tab := range []string{"providers", "security", "mfa", "smtp", "history", "backups", "audit"} {
+		if !strings.Contains(body, `id="tab-`+tab+`"`) || !strings.Contains(body, `id="panel-`+tab+`"`) {
+			t.Errorf("admin /admin: no %s tab", tab)
+		}
+	}
 	if home := admin.get("/home"); !strings.Contains(string(home.Body), `href="/admin"`) {
 		t.Error("an admin's home page does not link to the console")
 	}
