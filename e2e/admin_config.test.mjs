@@ -112,6 +112,14 @@ test('an admin edits a section, sees it in History and restores the earlier vers
   await page.click('#tab-security');
   await page.waitForFunction((v) => document.getElementById('cfg-security-sessionTtl')?.value === v, before);
 
+  // The providers section: every provider's settings as fields, secrets never shown.
+  await page.click('#tab-providers');
+  await page.waitForSelector('#cfg-providers-jellyfin-serverUrl');
+  assert.match(await page.inputValue('#cfg-providers-jellyfin-serverUrl'), /^http:\/\/127\.0\.0\.1:/, 'the environment seeded the Jellyfin URL');
+  assert.equal(await page.inputValue('#cfg-providers-jellyfin-apiKey'), '', 'a stored API key is never sent to the browser');
+  assert.match(await page.textContent('label:has(#cfg-providers-jellyfin-apiKey)'), /A value is stored/);
+  await lookAt(page, 'admin-providers', contrastLog, { width: 1100, height: 900 });
+
   await context.close();
   assert.deepEqual(errors, [], 'page errors');
 });

@@ -403,8 +403,12 @@
 
   // A secret comes from the API as {set: true|false}, never in clear.
   const isSecret = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.set === "boolean";
-  const acronyms = { mfa: "MFA", smtp: "SMTP", oidc: "OIDC", ttl: "TTL", url: "URL", id: "ID", api: "API" };
-  const human = (key) => { if (acronyms[key]) return acronyms[key]; const w = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]/g, " ").toLowerCase(); return w.charAt(0).toUpperCase() + w.slice(1); };
+  const acronyms = { mfa: "MFA", smtp: "SMTP", oidc: "OIDC", ttl: "TTL", url: "URL", id: "ID", api: "API", github: "GitHub" };
+  const human = (key) => {
+    if (acronyms[key]) return acronyms[key];
+    const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[\s_-]+/).map((w) => acronyms[w.toLowerCase()] || w.toLowerCase());
+    return words.join(" ").replace(/^./, (c) => c.toUpperCase());
+  };
   let names = null; // user id -> username, for "saved by"
   async function userName(id) {
     if (!names) {
@@ -441,7 +445,7 @@
           parent.append(el("label", {}, human(key) + " ", note, input), err);
           if (v.set) {
             const clear = el("input", { type: "checkbox", id: id + "-clear" });
-            parent.append(el("label", { class: "choice" }, clear, " Remove the stored " + human(key).toLowerCase()));
+            parent.append(el("label", { class: "choice" }, clear, " Remove the stored value"));
           }
         } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
           const fs = el("fieldset", {}, el("legend", { text: human(key) }));
