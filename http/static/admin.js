@@ -445,7 +445,7 @@
           parent.append(el("label", {}, human(key) + " ", note, input), err);
           if (v.set) {
             const clear = el("input", { type: "checkbox", id: id + "-clear" });
-            parent.append(el("label", { class: "choice" }, clear, " Remove the stored value"));
+            parent.append(el("label", { class: "choice" }, clear, " Remove the stored " + human(key).replace(/^[A-Z][a-z]/, (c) => c.toLowerCase())));
           }
         } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
           const fs = el("fieldset", {}, el("legend", { text: human(key) }));
