@@ -36,6 +36,7 @@ func (s *Server) consoleTabs() []consoleTab {
 		{consoleTab{ID: "smtp", Label: "SMTP", Section: "smtp"}, "/api/admin/config/{section}"},
 		{consoleTab{ID: "history", Label: "History"}, "/api/admin/config/history/{section}/diff"},
 		{consoleTab{ID: "backups", Label: "Backups"}, "/api/admin/backups/{name}/restore"},
+		{consoleTab{ID: "clients", Label: "OAuth clients"}, "/api/admin/oauth/clients/{id}/rotate-secret"},
 		{consoleTab{ID: "audit", Label: "Audit"}, "/api/admin/audit"},
 	} {
 		if paths[t.path] != nil {

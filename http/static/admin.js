@@ -52,7 +52,8 @@
     if (scope) {
       for (const e of err.errors || []) {
         const name = String(e.location || "").replace(/^(body|query)\./, "");
-        const field = scope.querySelector('[data-field="' + CSS.escape(name) + '"]');
+        const field = scope.querySelector('[data-field="' + CSS.escape(name) + '"]') ||
+          scope.querySelector('[data-field="' + CSS.escape(name.replace(/\[\d+\]$/, "")) + '"]');
         if (!field) continue;
         field.setAttribute("aria-invalid", "true");
         const msg = $(field.id + "-error");
@@ -701,6 +702,131 @@
           loaded.delete("backups");
           say("The schedule is saved: " + $("backup-schedule-every").selectedOptions[0].textContent.toLowerCase() + ".");
         } catch (err) { fail($("backup-schedule-error"), err, form); }
+      });
+    });
+  }
+
+  // --- OAuth clients -------------------------------------------------
+
+  if ($("panel-clients")) {
+    const form = $("client-form");
+    let clients = [];
+    let editing = null;
+    const lines = (v) => v.split(/\n/).map((x) => x.trim()).filter(Boolean);
+    const base = "/api/admin/oauth/clients";
+
+    function showSecret(r) {
+      $("client-secret-id").textContent = r.client_id;
+      $("client-secret-value").textContent = r.client_secret;
+      $("client-secret-box").hidden = false;
+      $("client-secret-box").focus();
+    }
+    $("client-secret-done").addEventListener("click", () => {
+      $("client-secret-value").textContent = "";
+      $("client-secret-box").hidden = true;
+      $("client-name").focus();
+    });
+
+    function renderClients() {
+      const list = $("client-list");
+      list.replaceChildren();
+      for (const c of clients) {
+        const kind = [c.public ? "public" : "confidential", c.firstParty && "trusted"].filter(Boolean).join(", ");
+        const edit = el("button", { type: "button", class: "secondary", text: "Edit" });
+        edit.setAttribute("aria-label", "Edit " + c.name);
+        edit.addEventListener("click", () => startEdit(c));
+        const actions = el("span", { class: "row-actions" }, edit);
+        if (!c.public) {
+          const rotate = el("button", { type: "button", class: "secondary", text: "New secret" });
+          rotate.setAttribute("aria-label", "New secret for " + c.name);
+          rotate.addEventListener("click", () => {
+            if (!window.confirm("Give " + c.name + " a new secret? The old one stops working at once.")) return;
+            busy(rotate, async () => {
+              clearErrors($("panel-clients"));
+              try {
+                const r = await api("POST", base + "/" + encodeURIComponent(c.clientId) + "/rotate-secret");
+                say(c.name + " has a new secret. The old one no longer works.");
+                showSecret(r);
+              } catch (err) { fail($("clients-error"), err); }
+            });
+          });
+          actions.append(rotate);
+        }
+        const remove = el("button", { type: "button", class: "secondary", text: "Delete" });
+        remove.setAttribute("aria-label", "Delete " + c.name);
+        remove.addEventListener("click", () => {
+          if (!window.confirm("Delete " + c.name + "? People can no longer sign in to it through this portal.")) return;
+          busy(remove, async () => {
+            clearErrors($("panel-clients"));
+            try {
+              await api("DELETE", base + "/" + encodeURIComponent(c.clientId));
+              say(c.name + " is deleted.");
+              if (editing === c.clientId) resetForm();
+              await loadClients();
+              $("client-name").focus();
+            } catch (err) { fail($("clients-error"), err); }
+          });
+        });
+        actions.append(remove);
+        list.append(el("li", { "data-client": c.clientId },
+          el("span", {}, el("strong", { text: c.name }), " ", el("span", { class: "note", text: kind }), el("br"),
+            el("code", { text: c.clientId }), el("br"),
+            el("span", { class: "note", text: (c.redirectUris || []).join(" · ") })),
+          actions));
+      }
+      if (clients.length === 0) list.append(el("li", { class: "note", text: "No clients yet." }));
+    }
+    async function loadClients() {
+      clearErrors($("panel-clients"));
+      try {
+        clients = (await api("GET", base)).clients;
+        renderClients();
+      } catch (err) { fail($("clients-error"), err); }
+    }
+    loaders.clients = loadClients;
+
+    function resetForm() {
+      editing = null;
+      form.reset();
+      clearErrors(form);
+      $("client-public").disabled = false;
+      $("client-form-title").textContent = "Add a client";
+      $("client-save").textContent = "Add client";
+      $("client-cancel").hidden = true;
+    }
+    function startEdit(c) {
+      resetForm();
+      editing = c.clientId;
+      $("client-name").value = c.name;
+      $("client-redirects").value = (c.redirectUris || []).join("\n");
+      $("client-logout").value = (c.postLogoutRedirectUris || []).join("\n");
+      $("client-scopes").value = (c.scopes || []).join(" ");
+      $("client-public").checked = c.public;
+      $("client-public").disabled = true;
+      $("client-first-party").checked = c.firstParty;
+      $("client-form-title").textContent = "Change " + c.name;
+      $("client-save").textContent = "Save changes";
+      $("client-cancel").hidden = false;
+      $("client-name").focus();
+    }
+    $("client-cancel").addEventListener("click", () => { resetForm(); $("client-name").focus(); });
+
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      const body = { name: $("client-name").value.trim(), redirectUris: lines($("client-redirects").value),
+        postLogoutRedirectUris: lines($("client-logout").value), scopes: $("client-scopes").value.split(/[\s,]+/).filter(Boolean),
+        firstParty: $("client-first-party").checked };
+      if (!editing) body.public = $("client-public").checked;
+      await busy($("client-save"), async () => {
+        try {
+          const r = editing ? await api("PUT", base + "/" + encodeURIComponent(editing), body) : await api("POST", base, body);
+          say(editing ? body.name + " is saved." : body.name + " is added.");
+          const added = !editing;
+          resetForm();
+          await loadClients();
+          if (added && r.client_secret) showSecret(r); else $("client-name").focus();
+        } catch (err) { fail($("client-form-error"), err, form); }
       });
     });
   }
