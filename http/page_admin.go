@@ -37,6 +37,7 @@ func (s *Server) consoleTabs() []consoleTab {
 		{consoleTab{ID: "history", Label: "History"}, "/api/admin/config/history/{section}/diff"},
 		{consoleTab{ID: "backups", Label: "Backups"}, "/api/admin/backups/{name}/restore"},
 		{consoleTab{ID: "clients", Label: "OAuth clients"}, "/api/admin/oauth/clients/{id}/rotate-secret"},
+		{consoleTab{ID: "invites", Label: "Invites"}, "/api/admin/invites/{id}/resend"},
 		{consoleTab{ID: "audit", Label: "Audit"}, "/api/admin/audit"},
 	} {
 		if paths[t.path] != nil {

@@ -831,6 +831,113 @@
     });
   }
 
+  // --- invites -------------------------------------------------------
+
+  if ($("panel-invites")) {
+    const form = $("invite-form");
+    const how = () => form.querySelector('input[name="invite-how"]:checked').value;
+    const states = { pending: "waiting to be mailed", sent: "sent", failed: "the mail failed", accepted: "accepted", expired: "expired", revoked: "revoked" };
+    function syncHow() {
+      const link = how() === "link";
+      $("invite-email-label").hidden = link;
+      $("invite-uses-label").hidden = !link;
+      $("invite-submit").textContent = link ? "Make the link" : "Send the invite";
+    }
+    for (const r of form.querySelectorAll('input[name="invite-how"]')) r.addEventListener("change", syncHow);
+    $("invite-link-done").addEventListener("click", () => {
+      $("invite-link-url").textContent = "";
+      $("invite-link-box").hidden = true;
+      $("invite-submit").focus();
+    });
+
+    async function loadInvites() {
+      clearErrors($("panel-invites"));
+      try {
+        const [inv] = await Promise.all([api("GET", "/api/admin/invites"), fetchHosts()]);
+        $("invite-hosts").replaceChildren(...hosts.map((h) => el("label", { class: "choice" }, el("input", { type: "checkbox", value: h.id }), " " + h.host)));
+        const list = $("invite-list");
+        list.replaceChildren();
+        for (const i of inv.invites) {
+          const actions = el("span", { class: "row-actions" });
+          const open = ["pending", "sent", "failed"].includes(i.state);
+          if (open && !i.link) {
+            const resend = el("button", { type: "button", class: "secondary", text: "Send again" });
+            resend.setAttribute("aria-label", "Send the invite to " + i.email + " again");
+            resend.addEventListener("click", () => busy(resend, async () => {
+              clearErrors($("panel-invites"));
+              try {
+                await api("POST", "/api/admin/invites/" + encodeURIComponent(i.id) + "/resend");
+                say("The invite to " + i.email + " is being sent again.");
+                await loadInvites();
+              } catch (err) { fail($("invites-error"), err); }
+            }));
+            actions.append(resend);
+          }
+          if (open) {
+            const revoke = el("button", { type: "button", class: "secondary", text: "Revoke" });
+            revoke.setAttribute("aria-label", "Revoke the invite " + (i.email || "link"));
+            revoke.addEventListener("click", () => {
+              if (!window.confirm("Revoke this invite? Its link stops working.")) return;
+              busy(revoke, async () => {
+                clearErrors($("panel-invites"));
+                try {
+                  await api("POST", "/api/admin/invites/" + encodeURIComponent(i.id) + "/revoke");
+                  say("The invite is revoked.");
+                  await loadInvites();
+                  $("invite-submit").focus();
+                } catch (err) { fail($("invites-error"), err); }
+              });
+            });
+            actions.append(revoke);
+          }
+          const what = (i.link ? "Link, " + i.uses + " of " + i.max_uses + " used" : i.email) + (i.role === "admin" ? " · admin" : "");
+          const detail = (states[i.state] || i.state) + (i.mail_error ? ": " + i.mail_error : "") + " · until " + when(i.expires_at);
+          list.append(el("li", { "data-invite": i.id },
+            el("span", {}, el("strong", { text: what }), el("br"), el("span", { class: i.state === "failed" ? "error" : "note", text: detail })), actions));
+        }
+        if (inv.invites.length === 0) list.append(el("li", { class: "note", text: "No invites yet." }));
+      } catch (err) { fail($("invites-error"), err); }
+    }
+    loaders.invites = loadInvites;
+
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      const link = how() === "link";
+      const body = { role: $("invite-admin").checked ? "admin" : "user",
+        permission_mode: form.querySelector('input[name="invite-mode"]:checked').value,
+        permitted_hosts: [...$("invite-hosts").querySelectorAll("input:checked")].map((c) => c.value) };
+      if (link) {
+        body.link = true;
+        body.max_uses = Number($("invite-uses").value || 1);
+      } else {
+        body.email = $("invite-email").value.trim();
+        if (!body.email) {
+          fail($("invite-form-error"), Object.assign(new Error("Enter the e-mail address to invite."), { errors: [{ location: "body.email", message: "Enter the e-mail address to invite." }] }), form);
+          return;
+        }
+      }
+      await busy($("invite-submit"), async () => {
+        try {
+          const i = await api("POST", "/api/admin/invites", body);
+          form.reset();
+          syncHow();
+          await loadInvites();
+          if (i.invite_url && link) {
+            $("invite-link-url").textContent = i.invite_url;
+            $("invite-link-box").hidden = false;
+            $("invite-link-box").focus();
+            say("The link is made.");
+          } else {
+            say("The invite to " + body.email + " is on its way.");
+            $("invite-email").focus();
+          }
+        } catch (err) { fail($("invite-form-error"), err, form); }
+      });
+    });
+    syncHow();
+  }
+
   // --- audit ---------------------------------------------------------
 
   if ($("panel-audit")) {
