@@ -41,7 +41,8 @@ type Config struct {
 	// ForwardAuthDefaultAllow is FORWARD_AUTH_DEFAULT=authenticated: a host
 	// that matches no protected host lets any authorized user through.
 	ForwardAuthDefaultAllow bool
-	BackupDir               string // BACKUP_DIR; default DATA_DIR/backups
+	BackupDir               string       // BACKUP_DIR; default DATA_DIR/backups
+	Invites                 InviteConfig // INVITE_TTL, INVITE_MAIL_ATTEMPTS, SMTP_*
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -73,6 +74,7 @@ var configSections = []func(env, *Config){
 	loadProvidersConfig,
 	loadForwardAuthConfig,
 	loadBackupConfig,
+	loadInviteConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

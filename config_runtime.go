@@ -7,6 +7,7 @@ import (
 
 	"github.com/authportal/authportal/domain"
 	"github.com/authportal/authportal/projections"
+	"github.com/authportal/authportal/workers"
 )
 
 // The runtime configuration sections (providers, security, mfa, smtp,
@@ -46,7 +47,7 @@ func seedDocuments(c Config) map[string]domain.ConfigDocument {
 		domain.SectionProviders: providers,
 		domain.SectionSecurity:  &domain.SecurityConfig{SessionTTL: shortDuration(c.SessionTTL)},
 		domain.SectionMFA:       &domain.MFAConfig{Enable: c.MFAEnable, Enforce: c.MFAEnforce, Issuer: c.MFAIssuer},
-		domain.SectionSMTP:      &domain.SMTPConfig{Port: 587, Security: "starttls"},
+		domain.SectionSMTP:      smtpSeed(c.Invites.SMTP),
 		domain.SectionBackups:   &domain.BackupsConfig{Schedule: "off", Sections: domain.Sections, Retention: 14},
 	}
 }
@@ -102,4 +103,18 @@ func (l livePolicy) issuer(def string) func() string {
 		}
 		return def
 	}
+}
+
+// smtpSeed is version 1 of the smtp section: the SMTP_* variables.
+func smtpSeed(s workers.SMTPSettings) *domain.SMTPConfig {
+	security := s.Security
+	if security == "" {
+		security = "starttls"
+	}
+	port := s.Port
+	if port == 0 {
+		port = map[string]int{"ssl": 465, "none": 25, "starttls": 587}[security]
+	}
+	return &domain.SMTPConfig{Host: s.Host, Port: port, Username: s.Username,
+		Password: domain.Secret{Plain: s.Password}, From: s.From, Security: security}
 }

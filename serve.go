@@ -47,6 +47,8 @@ type app struct {
 	handlers handlers
 	signIn   apihttp.Providers // outside sign-in providers
 	recheck  workers.MediaAccessRecheck
+	invites  apihttp.Invites
+	mailer   *workers.InviteMailer
 	now      func() time.Time
 	started  atomic.Bool
 
@@ -126,6 +128,9 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 		link:              commands.NewLinkIdentityHandler(a.store, budgets, sealer, now, logger),
 		renewCodes:        commands.NewRenewRecoveryCodesHandler(a.store, sealer, hasher, budgets, now),
 		setAdmin:          commands.NewSetAdminHandler(a.store),
+	}
+	if err := a.wireInvites(c, hasher, sealer, policy); err != nil {
+		return nil, errors.Join(err, db.close(ctx))
 	}
 	return a, nil
 }
@@ -236,7 +241,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		Reader: a.reader, Access: a.access, Budgets: a.budgets, Providers: a.signIn, Sessions: a.reader,
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
-		RenewCodes: a.handlers.renewCodes, Health: a, Logger: logger, Now: now,
+		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
 		ForwardAdmin: apihttp.ForwardAdmin{
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
@@ -260,6 +265,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	wg.Go(func() { a.runtime.run(consumers, a.store, logger) })
 	live := newWebHolder(web)
 	wg.Go(func() { a.followSections(consumers, live, logger) })
+	wg.Go(func() { a.mailer.Run(consumers) })
 	wg.Go(func() {
 		if err := a.access.Follow(consumers, a.store, logger); err != nil && consumers.Err() == nil {
 			logger.Error("access model stopped", "err", err)

@@ -146,6 +146,13 @@ var registrations = []Registration{
 	{TypeBackupDeleted, 1, Current[BackupDeleted]},
 	{TypeBackupRestored, 1, Current[BackupRestored]},
 	{TypeBackupSlotClaimed, 1, Current[BackupSlotClaimed]},
+	{TypeInviteCreated, 1, Current[InviteCreated]},
+	{TypeInviteEmailSending, 1, Current[InviteEmailSending]},
+	{TypeInviteEmailSent, 1, Current[InviteEmailSent]},
+	{TypeInviteEmailFailed, 1, Current[InviteEmailFailed]},
+	{TypeInviteResendRequested, 1, Current[InviteResendRequested]},
+	{TypeInviteRevoked, 1, Current[InviteRevoked]},
+	{TypeInviteAccepted, 1, Current[InviteAccepted]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

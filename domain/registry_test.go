@@ -91,6 +91,16 @@ func samples() []domain.Event {
 		domain.BackupDeleted{Name: "authportal-20261123T120000Z-k3h1nwa.apbk", Reason: "retention"},
 		domain.BackupRestored{Name: "authportal-20261123T120000Z-k3h1nwa.apbk", Versions: map[string]int64{"providers": 4, "smtp": 7}, Reason: "undo"},
 		domain.BackupSlotClaimed{Slot: "daily-2026-11-23", Name: "authportal-20261123T120000Z-k3h1nwa.apbk"},
+		domain.InviteCreated{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Email: "friend@example.com", Role: "user",
+			PermissionMode: "deny_all", PermittedHosts: []string{"01JPHOST0000000000000000AB"}, ExpiresAt: expires, MaxUses: 1,
+			TokenDigest: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+			SealedToken: "v1.c2VhbGVkLWludml0ZS10b2tlbi1ieXRlcw"},
+		domain.InviteEmailSending{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Attempt: 2, MessageID: "invite-K7Q2M4X9W3T8R5N6B1C0D2F4GH-2@auth.example.com"},
+		domain.InviteEmailSent{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Attempt: 2, MessageID: "invite-K7Q2M4X9W3T8R5N6B1C0D2F4GH-2@auth.example.com"},
+		domain.InviteEmailFailed{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", Attempt: 1, Reason: "dial tcp 192.0.2.1:587: connection refused", Final: false, RetryAt: expires},
+		domain.InviteResendRequested{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH"},
+		domain.InviteRevoked{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH"},
+		domain.InviteAccepted{InviteID: "K7Q2M4X9W3T8R5N6B1C0D2F4GH", UserID: "01JPDQ6V7C9M2X4T8R5K3H1NWA", DisplayName: "Ada Lovelace", Uses: 1},
 	}
 }
 

@@ -21,7 +21,7 @@ jellyfin_user=jellyfan
 jellyfin_password='jelly beans on toast'
 jellyfin_link_user=linkfan
 account_user=e2e-account
-admin_user=e2e-admin
+admin_user=e2e-admin # makes invites (invite.test.mjs) and drives the console (admin*.test.mjs)
 plex_friend=plexfriend
 fakes_timeout=20   # seconds for e2e/fakes to say where it listens
 startup_timeout=60 # seconds for GET /startupz to answer 200
@@ -228,7 +228,6 @@ for user in "$e2e_user" "$account_user"; do
 	printf '%s\n' "$e2e_password" |
 		"${server_env[@]}" "$tmp/authportal" user add --username "$user" --email "$user@example.com" --password-stdin >/dev/null
 done
-say "creating admin $admin_user with the CLI"
 printf '%s\n' "$e2e_password" |
 	"${server_env[@]}" "$tmp/authportal" user add --username "$admin_user" --email "$admin_user@example.com" --admin --password-stdin >/dev/null
 
@@ -236,7 +235,7 @@ say "node --test"
 set +e
 (cd "$repo" && E2E_BASE_URL=$base_url E2E_USERNAME=$e2e_user E2E_PASSWORD=$e2e_password \
 	E2E_JELLYFIN_USERNAME=$jellyfin_user E2E_JELLYFIN_PASSWORD=$jellyfin_password E2E_PLEX_USERNAME=$plex_friend \
-	E2E_ACCOUNT_USERNAME=$account_user E2E_ADMIN_USERNAME=$admin_user E2E_JELLYFIN_LINK_USERNAME=$jellyfin_link_user \
+	E2E_ACCOUNT_USERNAME=$account_user E2E_JELLYFIN_LINK_USERNAME=$jellyfin_link_user E2E_ADMIN_USERNAME=$admin_user \
 	E2E_PLEX_URL=${fake[PLEX_URL]} E2E_CHROMIUM=$chromium node --test e2e/)
 test_status=$?
 set -e

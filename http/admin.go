@@ -70,5 +70,8 @@ func (s *Server) adminAPIs() []func(huma.API) {
 			apis = append(apis, s.backupsAPI)
 		}
 	}
+	if s.deps.Invites.Create != nil {
+		apis = append(apis, s.registerInviteAPI)
+	}
 	return apis
 }

@@ -54,6 +54,7 @@ type Deps struct {
 	Audit          auditReader      // the console's audit view of the log; nil: none
 	Config         ConfigAPI        // the versioned configuration API; zero: not served
 	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
+	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time

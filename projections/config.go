@@ -181,6 +181,11 @@ func (c *Config) Security() (domain.SecurityConfig, bool) {
 	return decode[domain.SecurityConfig](c, domain.SectionSecurity)
 }
 
+// SMTP is the current smtp section (its password sealed); false before it has a version.
+func (c *Config) SMTP() (domain.SMTPConfig, bool) {
+	return decode[domain.SMTPConfig](c, domain.SectionSMTP)
+}
+
 // Backups is the current backups section; false before it has a version.
 func (c *Config) Backups() (domain.BackupsConfig, bool) {
 	return decode[domain.BackupsConfig](c, domain.SectionBackups)

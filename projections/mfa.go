@@ -60,5 +60,5 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 
 // All returns every projection AuthPortal keeps.
 func All() []Projection {
-	return []Projection{Users{}, Sessions{}, MFA{}, Identities{}, ForwardAuth{}}
+	return []Projection{Users{}, Sessions{}, MFA{}, Identities{}, ForwardAuth{}, Invites{}}
 }
