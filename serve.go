@@ -249,7 +249,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		UserActions: apihttp.UserActions{
 			SetAdmin: a.handlers.setAdmin, ResetMFA: commands.NewResetMFAHandler(a.store), RevokeSessions: commands.NewRevokeSessionsHandler(a.store),
 		},
-		Audit: a.reader,
+		Audit:  a.reader,
 		Config: a.runtime.api, Backups: a.runtime.backups,
 	})
 	if err != nil {
