@@ -841,6 +841,8 @@
       const link = how() === "link";
       $("invite-email-label").hidden = link;
       $("invite-uses-label").hidden = !link;
+      $("invite-access").hidden = link;
+      $("invite-link-note").hidden = !link;
       $("invite-submit").textContent = link ? "Make the link" : "Send the invite";
     }
     for (const r of form.querySelectorAll('input[name="invite-how"]')) r.addEventListener("change", syncHow);
@@ -850,10 +852,17 @@
       $("invite-submit").focus();
     });
 
-    async function loadInvites() {
+    // loadInvites shows the list; with want, it asks again (a few times,
+    // briefly) until that invite is on it: creating one does not wait for
+    // the list's read model to show it.
+    async function loadInvites(want) {
       clearErrors($("panel-invites"));
       try {
-        const [inv] = await Promise.all([api("GET", "/api/admin/invites"), fetchHosts()]);
+        let [inv] = await Promise.all([api("GET", "/api/admin/invites"), fetchHosts()]);
+        for (let i = 0; want && i < 10 && !inv.invites.some((x) => x.id === want); i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          inv = await api("GET", "/api/admin/invites");
+        }
         $("invite-hosts").replaceChildren(...hosts.map((h) => el("label", { class: "choice" }, el("input", { type: "checkbox", value: h.id }), " " + h.host)));
         const list = $("invite-list");
         list.replaceChildren();
@@ -891,26 +900,31 @@
             actions.append(revoke);
           }
           const what = (i.link ? "Link, " + i.uses + " of " + i.max_uses + " used" : i.email) + (i.role === "admin" ? " · admin" : "");
-          const detail = (states[i.state] || i.state) + (i.mail_error ? ": " + i.mail_error : "") + " · until " + when(i.expires_at);
+          const detail = (i.link && i.state === "sent" ? "open" : states[i.state] || i.state) + (i.mail_error ? ": " + i.mail_error : "") + " · until " + when(i.expires_at);
           list.append(el("li", { "data-invite": i.id },
             el("span", {}, el("strong", { text: what }), el("br"), el("span", { class: i.state === "failed" ? "error" : "note", text: detail })), actions));
         }
         if (inv.invites.length === 0) list.append(el("li", { class: "note", text: "No invites yet." }));
       } catch (err) { fail($("invites-error"), err); }
     }
-    loaders.invites = loadInvites;
+    loaders.invites = () => loadInvites();
 
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       clearErrors(form);
       const link = how() === "link";
-      const body = { role: $("invite-admin").checked ? "admin" : "user",
-        permission_mode: form.querySelector('input[name="invite-mode"]:checked').value,
-        permitted_hosts: [...$("invite-hosts").querySelectorAll("input:checked")].map((c) => c.value) };
+      // POST /api/admin/invites takes only link and max_uses (its embedded
+      // fields are missing from its schema), so a mail invite, which carries
+      // the role and permissions, goes through POST /api/users.
+      let body, path;
       if (link) {
-        body.link = true;
-        body.max_uses = Number($("invite-uses").value || 1);
+        path = "/api/admin/invites";
+        body = { link: true, max_uses: Number($("invite-uses").value || 1) };
       } else {
+        path = "/api/users";
+        body = { role: $("invite-admin").checked ? "admin" : "user",
+          permission_mode: form.querySelector('input[name="invite-mode"]:checked').value,
+          permitted_hosts: [...$("invite-hosts").querySelectorAll("input:checked")].map((c) => c.value) };
         body.email = $("invite-email").value.trim();
         if (!body.email) {
           fail($("invite-form-error"), Object.assign(new Error("Enter the e-mail address to invite."), { errors: [{ location: "body.email", message: "Enter the e-mail address to invite." }] }), form);
@@ -919,10 +933,11 @@
       }
       await busy($("invite-submit"), async () => {
         try {
-          const i = await api("POST", "/api/admin/invites", body);
+          const i = await api("POST", path, body);
           form.reset();
+          if (link) form.querySelector('input[name="invite-how"][value="link"]').checked = true;
           syncHow();
-          await loadInvites();
+          await loadInvites(i.id);
           if (i.invite_url && link) {
             $("invite-link-url").textContent = i.invite_url;
             $("invite-link-box").hidden = false;
