@@ -541,12 +541,17 @@
     const select = $("history-section");
     const fmt = (v) => v === undefined || v === null ? "(none)" : typeof v === "string" ? (v === "" ? "(empty)" : v) : JSON.stringify(v);
 
+    let asked = 0; // the latest load: an earlier answer that comes late is dropped
     async function loadHistory() {
       clearErrors($("panel-history"));
       const section = select.value;
       const list = $("history-list");
+      const mine = ++asked;
       try {
         const h = await api("GET", "/api/admin/config/history/" + encodeURIComponent(section));
+        const names = await Promise.all(h.versions.map((v) => userName(v.savedBy)));
+        if (mine !== asked) return;
+        const by = Object.fromEntries(h.versions.map((v, i) => [v.version, names[i]]));
         list.replaceChildren();
         const latest = h.versions.reduce((m, v) => Math.max(m, v.version), 0);
         for (const v of [...h.versions].sort((a, b) => b.version - a.version)) {
@@ -587,7 +592,7 @@
           }
           list.append(el("li", { "data-version": String(v.version) },
             el("span", {}, el("strong", { text: "Version " + v.version + (v.version === latest ? " (current)" : "") }), el("br"),
-              el("span", { class: "note", text: when(v.savedAt) + " · " + (await userName(v.savedBy)) + (v.reason ? " · " + v.reason : "") + (notes.length ? " · " + notes.join(", ") : "") })),
+              el("span", { class: "note", text: when(v.savedAt) + " · " + by[v.version] + (v.reason ? " · " + v.reason : "") + (notes.length ? " · " + notes.join(", ") : "") })),
             buttons, changes));
         }
         if (h.versions.length === 0) list.append(el("li", { class: "note", text: "This section was never saved." }));
@@ -959,6 +964,7 @@
     const form = $("audit-form");
     let query = null; // the filters of the list shown
     let next = 0;
+    let asked = 0; // the latest search: an earlier answer that comes late is dropped
 
     function render(events, append) {
       const list = $("audit-list");
@@ -998,9 +1004,11 @@
         q.set("before", String(next));
       }
       const button = append ? $("audit-more") : $("audit-search");
+      const mine = ++asked;
       await busy(button, async () => {
         try {
           const r = await api("GET", "/api/admin/audit?" + q);
+          if (mine !== asked) return; // a later search is on its way
           render(r.events, append);
           next = r.next || 0;
           $("audit-more").hidden = !next;
