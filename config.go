@@ -41,8 +41,9 @@ type Config struct {
 	// ForwardAuthDefaultAllow is FORWARD_AUTH_DEFAULT=authenticated: a host
 	// that matches no protected host lets any authorized user through.
 	ForwardAuthDefaultAllow bool
-	BackupDir               string       // BACKUP_DIR; default DATA_DIR/backups
-	Invites                 InviteConfig // INVITE_TTL, INVITE_MAIL_ATTEMPTS, SMTP_*
+	BackupDir               string             // BACKUP_DIR; default DATA_DIR/backups
+	Invites                 InviteConfig       // INVITE_TTL, INVITE_MAIL_ATTEMPTS, SMTP_*
+	OIDC                    OIDCProviderConfig // OIDC_ISSUER, OIDC_SIGNING_KEY_PATH, OIDC_SIGNING_KEY (config_oidc.go)
 }
 
 // legacySessionSecret is the seed code's published default; a deployment
@@ -75,6 +76,7 @@ var configSections = []func(env, *Config){
 	loadForwardAuthConfig,
 	loadBackupConfig,
 	loadInviteConfig,
+	loadOIDCConfig,
 }
 
 // problems collects what is wrong with the configuration, in the order

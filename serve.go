@@ -49,6 +49,8 @@ type app struct {
 	recheck  workers.MediaAccessRecheck
 	invites  apihttp.Invites
 	mailer   *workers.InviteMailer
+	oidc     *apihttp.OIDC     // the OpenID Connect provider (oidc_wiring.go)
+	keys     *commands.KeyRing // its signing keys
 	now      func() time.Time
 	started  atomic.Bool
 
@@ -132,6 +134,7 @@ func newApp(ctx context.Context, c Config, logger *slog.Logger, now func() time.
 	if err := a.wireInvites(c, hasher, sealer, policy); err != nil {
 		return nil, errors.Join(err, db.close(ctx))
 	}
+	a.wireOIDC(sealer)
 	return a, nil
 }
 
@@ -223,6 +226,9 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 	if err := a.access.Load(ctx, a.db.pool, now()); err != nil {
 		return err
 	}
+	if err := a.ensureSigningKey(ctx); err != nil {
+		return err
+	}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: a.db.pool, Store: a.store, Logger: logger, Projections: projections.All(),
 	})
@@ -251,6 +257,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		},
 		Audit:  a.reader,
 		Config: a.runtime.api, Backups: a.runtime.backups,
+		OIDC: a.oidc,
 	})
 	if err != nil {
 		return err

@@ -7,4 +7,8 @@
 // Handlers never read projection tables to decide. The backup use cases
 // also own the backup file format and folder (backup_file.go,
 // backup_dir.go): a backup is written, read and restored only through them.
+// Handlers never read projection tables to decide. The OpenID Connect
+// provider's KeyRing and Clients live here too, though they mostly read:
+// they fold the streams the grant commands decide from (signing keys,
+// clients) and open what DATA_KEY sealed, which only this package holds.
 package commands

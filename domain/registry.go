@@ -153,6 +153,18 @@ var registrations = []Registration{
 	{TypeInviteResendRequested, 1, Current[InviteResendRequested]},
 	{TypeInviteRevoked, 1, Current[InviteRevoked]},
 	{TypeInviteAccepted, 1, Current[InviteAccepted]},
+	// OpenID Connect provider: clients, consents, signing keys, grants.
+	{TypeClientRegistered, 1, Current[ClientRegistered]},
+	{TypeClientUpdated, 1, Current[ClientUpdated]},
+	{TypeClientSecretRotated, 1, Current[ClientSecretRotated]},
+	{TypeClientDeleted, 1, Current[ClientDeleted]},
+	{TypeConsentGranted, 1, Current[ConsentGranted]},
+	{TypeConsentRevoked, 1, Current[ConsentRevoked]},
+	{TypeSigningKeyGenerated, 1, Current[SigningKeyGenerated]},
+	{TypeCodeIssued, 1, Current[CodeIssued]},
+	{TypeCodeRedeemed, 1, Current[CodeRedeemed]},
+	{TypeRefreshRotated, 1, Current[RefreshRotated]},
+	{TypeGrantRevoked, 1, Current[GrantRevoked]},
 }
 
 // Events returns the registry of every event AuthPortal writes.

@@ -23,6 +23,7 @@ jellyfin_link_user=linkfan
 account_user=e2e-account
 admin_user=e2e-admin # makes invites (invite.test.mjs) and drives the console (admin*.test.mjs)
 plex_friend=plexfriend
+oidc_user=e2e-oidc
 fakes_timeout=20   # seconds for e2e/fakes to say where it listens
 startup_timeout=60 # seconds for GET /startupz to answer 200
 stop_timeout=30    # seconds for the server to exit after SIGTERM
@@ -223,7 +224,7 @@ until [[ $(http_status "$base_url/startupz") == 200 ]]; do
 done
 say "server started in $((SECONDS - deadline + startup_timeout))s"
 
-for user in "$e2e_user" "$account_user"; do
+for user in "$e2e_user" "$account_user" "$oidc_user"; do
 	say "creating user $user with the CLI"
 	printf '%s\n' "$e2e_password" |
 		"${server_env[@]}" "$tmp/authportal" user add --username "$user" --email "$user@example.com" --password-stdin >/dev/null
@@ -231,11 +232,20 @@ done
 printf '%s\n' "$e2e_password" |
 	"${server_env[@]}" "$tmp/authportal" user add --username "$admin_user" --email "$admin_user@example.com" --admin --password-stdin >/dev/null
 
+say "registering an OpenID Connect client with the CLI"
+# The app is a server the test runs on this free port (loopback: plain http is allowed there).
+oidc_redirect=http://127.0.0.1:$(node -e '
+	const s = require("node:net").createServer();
+	s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')/callback
+oidc_client=$("${server_env[@]}" "$tmp/authportal" client add --name "Photo Album" --redirect-uri "$oidc_redirect" |
+	node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).client_id))')
+
 say "node --test"
 set +e
 (cd "$repo" && E2E_BASE_URL=$base_url E2E_USERNAME=$e2e_user E2E_PASSWORD=$e2e_password \
 	E2E_JELLYFIN_USERNAME=$jellyfin_user E2E_JELLYFIN_PASSWORD=$jellyfin_password E2E_PLEX_USERNAME=$plex_friend \
 	E2E_ACCOUNT_USERNAME=$account_user E2E_JELLYFIN_LINK_USERNAME=$jellyfin_link_user E2E_ADMIN_USERNAME=$admin_user \
+		E2E_OIDC_USERNAME=$oidc_user E2E_OIDC_CLIENT_ID=$oidc_client E2E_OIDC_REDIRECT=$oidc_redirect \
 	E2E_PLEX_URL=${fake[PLEX_URL]} E2E_CHROMIUM=$chromium node --test e2e/)
 test_status=$?
 set -e

@@ -73,5 +73,8 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.Invites.Create != nil {
 		apis = append(apis, s.registerInviteAPI)
 	}
+	if s.deps.OIDC != nil {
+		apis = append(apis, s.registerClientAdmin) // admin_clients.go
+	}
 	return apis
 }

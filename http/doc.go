@@ -6,5 +6,8 @@
 // An operation decodes its input, builds a command or query, calls it and
 // maps the result; it writes no SQL and decides no rule. Every error goes
 // through problem.go, which turns it into an RFC 9457 problem with a stable
-// type and keeps causes in the log only.
+// type and keeps causes in the log only. The OpenID Connect provider's
+// endpoints (oidc_*.go) are the exception their RFCs make: the token,
+// revocation and introspection endpoints answer RFC 6749 §5.2 JSON errors,
+// and authorization errors go back to the client's checked redirect_uri.
 package http

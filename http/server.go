@@ -55,6 +55,7 @@ type Deps struct {
 	Config         ConfigAPI        // the versioned configuration API; zero: not served
 	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
+	OIDC           *OIDC            // the OpenID Connect provider; nil: off
 	Health         Health
 	Logger         *slog.Logger
 	Now            func() time.Time
@@ -78,7 +79,8 @@ type Server struct {
 	device    deviceCodec
 	pins      pinCodec
 	branding  branding
-	flows     flowCodec // upstream sign-in flow cookies
+	flows     flowCodec    // upstream sign-in flow cookies
+	pending   pendingCodec // OIDC authorization requests waiting on the consent page
 	providers Providers
 	pages     *pages
 	api       huma.API // what is registered: the console shows a tab for each API present
@@ -108,6 +110,7 @@ func New(config Config, deps Deps) (*Server, error) {
 		pins:      newPINCodec(config.SessionKey),
 		branding:  branding{dir: config.BrandingDir},
 		flows:     newFlowCodec(config.SessionKey),
+		pending:   newPendingCodec(config.SessionKey),
 		providers: deps.Providers,
 		pages:     pg,
 	}
@@ -126,11 +129,17 @@ func New(config Config, deps Deps) (*Server, error) {
 		registerAuthOperations(api, s)
 	}
 	s.registerPages(mux)
+	s.registerOIDC(mux)
 	s.registerHealth(mux)
 
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(origin(config.BaseURL)); err != nil {
 		return nil, err
+	}
+	if deps.OIDC != nil {
+		for _, pattern := range oidcBypassCSRF {
+			csrf.AddInsecureBypassPattern(pattern)
+		}
 	}
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problemCrossOrigin, "Cross-origin requests cannot change anything here.")

@@ -60,5 +60,7 @@ func (MFA) Apply(ctx context.Context, tx pgx.Tx, t Tables, rec domain.Recorded) 
 
 // All returns every projection AuthPortal keeps.
 func All() []Projection {
-	return []Projection{Users{}, Sessions{}, MFA{}, Identities{}, ForwardAuth{}, Invites{}}
+	return []Projection{Users{}, Sessions{}, MFA{}, Identities{}, ForwardAuth{}, Invites{},
+		OAuthClients{}, OIDCTokens{}, // the OpenID Connect provider
+	}
 }

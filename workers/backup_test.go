@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-
 // clock is a settable clock.
 type clock struct {
 	mu  sync.Mutex

@@ -26,7 +26,6 @@ import (
 	"github.com/wneessen/go-mail"
 )
 
-
 type mailFixture struct {
 	pool   *pgxpool.Pool
 	store  *eventstore.Store
