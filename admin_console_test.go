@@ -44,7 +44,7 @@ func TestAdminConsolePage(t *testing.T) {
 		t.Fatalf("admin /admin: got %d %s, want the console with the users and hosts tabs", res.Status, body)
 	}
 	// A tab for each API this server registers, and no other.
-	for _, tab := range []string{"providers", "security", "mfa", "smtp", "history", "backups", "audit"} {
+	for _, tab := range []string{"providers", "security", "mfa", "smtp", "history", "backups", "clients", "invites", "audit"} {
 		if !strings.Contains(body, `id="tab-`+tab+`"`) || !strings.Contains(body, `id="panel-`+tab+`"`) {
 			t.Errorf("admin /admin: no %s tab", tab)
 		}

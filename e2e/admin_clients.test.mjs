@@ -1,4 +1,3 @@
-// PENDING: rename to admin_clients.test.mjs once the OAuth clients API (branch oidc) is in main; the console shows the tab only then.
 // The console's OAuth clients tab in a real browser: an admin adds a
 // client (a wrong redirect refused beside its field), sees its secret once,
 // changes it, gives it a new secret, and deletes it.
