@@ -80,7 +80,7 @@ test('an admin adds, changes, rotates and deletes an OAuth client', { timeout: 1
   await page.fill('#client-name', 'The wiki');
   await page.click('#client-save');
   await page.waitForFunction(() => /The wiki is saved/.test(document.getElementById('status').textContent));
-  assert.match(await row.textContent(), /The wiki/);
+  await page.locator(`#client-list li[data-client="${clientId}"]`, { hasText: 'The wiki' }).waitFor();
 
   // A new secret, shown once; the old one is gone.
   await row.getByRole('button', { name: /^New secret/ }).click();

@@ -826,10 +826,10 @@
       await busy($("client-save"), async () => {
         try {
           const r = editing ? await api("PUT", base + "/" + encodeURIComponent(editing), body) : await api("POST", base, body);
-          say(editing ? body.name + " is saved." : body.name + " is added.");
           const added = !editing;
           resetForm();
           await loadClients();
+          say(added ? body.name + " is added." : body.name + " is saved."); // once the list shows it
           if (added && r.client_secret) showSecret(r); else $("client-name").focus();
         } catch (err) { fail($("client-form-error"), err, form); }
       });
