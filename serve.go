@@ -248,6 +248,7 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 		RevokeAll: commands.NewRevokeSessionsHandler(a.store), ChangePassword: a.handlers.changeOwnPassword,
 		Link: a.handlers.link, Unlink: commands.NewUnlinkIdentityHandler(a.store),
 		RenewCodes: a.handlers.renewCodes, Invites: a.invites, Health: a, Logger: logger, Now: now,
+		Forward: a.access, // GET /api/auth/verify and sign-in return targets
 		ForwardAdmin: apihttp.ForwardAdmin{
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,

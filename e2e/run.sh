@@ -21,6 +21,7 @@ jellyfin_user=jellyfan
 jellyfin_password='jelly beans on toast'
 jellyfin_link_user=linkfan
 account_user=e2e-account
+forward_user=e2e-forward
 admin_user=e2e-admin # makes invites (invite.test.mjs) and drives the console (admin*.test.mjs)
 plex_friend=plexfriend
 oidc_user=e2e-oidc
@@ -224,7 +225,7 @@ until [[ $(http_status "$base_url/startupz") == 200 ]]; do
 done
 say "server started in $((SECONDS - deadline + startup_timeout))s"
 
-for user in "$e2e_user" "$account_user" "$oidc_user"; do
+for user in "$e2e_user" "$account_user" "$forward_user" "$oidc_user"; do
 	say "creating user $user with the CLI"
 	printf '%s\n' "$e2e_password" |
 		"${server_env[@]}" "$tmp/authportal" user add --username "$user" --email "$user@example.com" --password-stdin >/dev/null
@@ -245,6 +246,7 @@ set +e
 (cd "$repo" && E2E_BASE_URL=$base_url E2E_USERNAME=$e2e_user E2E_PASSWORD=$e2e_password \
 	E2E_JELLYFIN_USERNAME=$jellyfin_user E2E_JELLYFIN_PASSWORD=$jellyfin_password E2E_PLEX_USERNAME=$plex_friend \
 	E2E_ACCOUNT_USERNAME=$account_user E2E_JELLYFIN_LINK_USERNAME=$jellyfin_link_user E2E_ADMIN_USERNAME=$admin_user \
+	E2E_FORWARD_USERNAME=$forward_user \
 		E2E_OIDC_USERNAME=$oidc_user E2E_OIDC_CLIENT_ID=$oidc_client E2E_OIDC_REDIRECT=$oidc_redirect \
 	E2E_PLEX_URL=${fake[PLEX_URL]} E2E_CHROMIUM=$chromium node --test e2e/)
 test_status=$?

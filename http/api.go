@@ -2,8 +2,6 @@ package http
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -42,18 +40,4 @@ func (s *Server) registerAPI(api huma.API) {
 		Summary: "Answer the second-factor challenge with a TOTP or recovery code",
 		Errors:  []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
 	}, s.mfaChallengeVerify)
-}
-
-// safeNext accepts only a path on this origin as a place to go after
-// sign-in; anything else (another host, a scheme, "//evil", "/\evil")
-// becomes fallback.
-func safeNext(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return fallback
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.ContainsAny(next, "\r\n\t") {
-		return fallback
-	}
-	return u.RequestURI()
 }

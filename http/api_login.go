@@ -15,7 +15,7 @@ type loginInput struct {
 	Body struct {
 		Username string `json:"username" maxLength:"256" doc:"Username (case-insensitive)"`
 		Password string `json:"password" maxLength:"4096" doc:"Password, at most 1024 bytes"`
-		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to after sign-in"`
+		Next     string `json:"next,omitempty" maxLength:"2048" doc:"Where to continue after sign-in: a path on this site, or a URL on a protected host (rd)"`
 	}
 }
 
@@ -43,14 +43,14 @@ func (s *Server) login(ctx context.Context, in *loginInput) (*loginOutput, error
 	}
 	out := &loginOutput{SetCookie: append(cookies, s.device.issue(s.jar, devices, res.Username, res.PasswordGeneration))}
 	out.Body.OK = true
-	next := safeNext(in.Body.Next, "")
+	next := s.safeNext(in.Body.Next, "")
 	switch res.Session.Kind {
 	case domain.SessionMFAChallenge:
 		out.Body.MFARequired, out.Body.Redirect = true, withNext("/mfa/challenge", next)
 	case domain.SessionMFAEnroll:
 		out.Body.MFARequired, out.Body.Redirect = true, withNext("/mfa/enroll", next)
 	default:
-		out.Body.Redirect = safeNext(next, "/home")
+		out.Body.Redirect = s.safeNext(next, "/home")
 	}
 	return out, nil
 }

@@ -34,7 +34,7 @@ func (s *Server) mfaChallengeVerify(ctx context.Context, in *codeInput) (*mfaCha
 	if out.SetCookie, err = s.sessionCookies(res.Session, res.Position); err != nil {
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
-	out.Body.OK, out.Body.Redirect, out.Body.RecoveryCodesLeft = true, safeNext(in.Body.Next, "/home"), res.RecoveryCodesLeft
+	out.Body.OK, out.Body.Redirect, out.Body.RecoveryCodesLeft = true, s.safeNext(in.Body.Next, "/home"), res.RecoveryCodesLeft
 	return out, nil
 }
 

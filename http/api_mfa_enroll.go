@@ -105,7 +105,7 @@ type codeInput struct {
 	Pending string `cookie:"authportal_mfa" doc:"Pending-MFA session"`
 	Body    struct {
 		Code string `json:"code" minLength:"6" maxLength:"32" doc:"6-digit TOTP code, or a recovery code"`
-		Next string `json:"next,omitempty" maxLength:"2048" doc:"Path on this site to continue to"`
+		Next string `json:"next,omitempty" maxLength:"2048" doc:"Where to continue: a path on this site, or a URL on a protected host (rd)"`
 	}
 }
 
@@ -131,7 +131,7 @@ func (s *Server) mfaEnrollVerify(ctx context.Context, in *codeInput) (*mfaVerify
 		return nil, problemFor(ctx, s.deps.Logger, err)
 	}
 	out := &mfaVerifyOutput{}
-	out.Body.OK, out.Body.RecoveryCodes, out.Body.Redirect = true, res.RecoveryCodes, safeNext(in.Body.Next, "/home")
+	out.Body.OK, out.Body.RecoveryCodes, out.Body.Redirect = true, res.RecoveryCodes, s.safeNext(in.Body.Next, "/home")
 	// Enabling TOTP ended every session of the user's; this browser goes on
 	// in the successor.
 	if out.SetCookie, err = s.sessionCookies(res.Session, res.Position); err != nil {

@@ -56,6 +56,18 @@ type headReader interface {
 	Head(ctx context.Context) (int64, error)
 }
 
+// forwardDecider is this node's in-memory forward-auth model
+// (projections.Access): protected hosts and each user's permissions. The
+// verify endpoint and the sign-in return check read it, never the database.
+type forwardDecider interface {
+	// DecideForward applies domain.DecideForward to a user and the host
+	// (lower case, no port) of the request a proxy asks about.
+	DecideForward(userID, host string) domain.ForwardVerdict
+	// ProtectedHost returns the registered host entry host falls under (the
+	// most specific one), if any.
+	ProtectedHost(host string) (domain.ProtectedHost, bool)
+}
+
 // ForwardAdmin is what the admin API for forward auth (admin_hosts.go,
 // admin_users.go) calls; a nil Hosts registers none of it.
 type ForwardAdmin struct {

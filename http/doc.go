@@ -1,7 +1,10 @@
 // Package http is AuthPortal's web face: huma JSON operations, server-rendered
 // pages (templates and static files embedded in the binary), and the
 // middleware every request passes (request id, client IP, security headers,
-// rate limits, same-origin check, session).
+// rate limits, same-origin check, session). The forward-auth endpoint
+// (verify.go), which every proxied request to every protected app goes
+// through, is served in front of that stack: it reads no database and writes
+// nothing, so it needs none of it.
 //
 // An operation decodes its input, builds a command or query, calls it and
 // maps the result; it writes no SQL and decides no rule. Every error goes

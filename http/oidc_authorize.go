@@ -315,7 +315,7 @@ func (s *Server) renderReauth(w http.ResponseWriter, r *http.Request, req author
 // oidcReauth ends the session and sends the user to sign in, then back to
 // the authorization request.
 func (s *Server) oidcReauth(w http.ResponseWriter, r *http.Request) {
-	next := safeNext(r.PostFormValue("next"), "/")
+	next := s.safeNext(r.PostFormValue("next"), "/")
 	if !strings.HasPrefix(next, "/oidc/authorize?") {
 		next = "/"
 	}

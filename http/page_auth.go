@@ -54,7 +54,7 @@ func (s *Server) startWeb(ctx context.Context, in *startWebInput) (*startWebOutp
 		_, message := s.providerProblem(ctx, provider, errors.Join(err, providers.ErrUnavailable))
 		return nil, problemUnavailable.err(message)
 	}
-	out.SetCookie = []http.Cookie{s.pins.cookie(s.jar, pinID, safeNext(in.Body.Next, ""), s.deps.Now())}
+	out.SetCookie = []http.Cookie{s.pins.cookie(s.jar, pinID, s.safeNext(in.Body.Next, ""), s.deps.Now())}
 	out.Body.AuthURL = authURL
 	return out, nil
 }

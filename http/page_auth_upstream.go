@@ -167,7 +167,7 @@ func (s *Server) upstreamStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := flowValues{State: upstream.NewState(), Nonce: upstream.NewNonce(), Verifier: upstream.NewVerifier(),
-		Expires: s.deps.Now().Add(flowTTL).Unix(), Next: safeNext(r.URL.Query().Get("next"), "")}
+		Expires: s.deps.Now().Add(flowTTL).Unix(), Next: s.safeNext(r.URL.Query().Get("next"), "")}
 	authURL, err := flow.AuthURL(r.Context(), v.State, v.Nonce, v.Verifier)
 	if err != nil {
 		d := s.authPageData(r, provider)

@@ -74,7 +74,7 @@ type pageData struct {
 
 func (s *Server) pageData(r *http.Request, title string) pageData {
 	d := pageData{
-		Title: title, User: principal(r.Context()), Next: safeNext(r.URL.Query().Get("next"), ""),
+		Title: title, User: principal(r.Context()), Next: s.safeNext(returnParam(r), ""),
 		ExtraLinkURL: s.config.ExtraLinkURL, ExtraLinkText: s.config.ExtraLinkText,
 		MFAEnabled: s.config.MFAEnabled, MFAEnforce: s.config.MFAEnforce,
 	}
@@ -144,7 +144,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if principal(r.Context()) != nil {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), "/home"), http.StatusSeeOther)
+		http.Redirect(w, r, s.safeNext(returnParam(r), "/home"), http.StatusSeeOther)
 		return
 	}
 	s.render(w, r, "login.html", s.pageData(r, "Sign in"))

@@ -30,33 +30,52 @@ var errNoSession = errors.New("no valid session")
 // expiry, then that the session was not ended, its user's epoch still
 // matches (admin change, revocation) and the user is not disabled.
 func (s *Server) resolve(ctx context.Context, cookie string) (*Principal, error) {
+	claims, u, err := s.check(ctx, cookie)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{SessionClaims: claims, User: u}, nil
+}
+
+// check is resolve without building a Principal, for the verify endpoint:
+// on a cookie this node's model has caught up with, it reads no database
+// and allocates nothing.
+func (s *Server) check(ctx context.Context, cookie string) (SessionClaims, queries.AccessUser, error) {
 	if cookie == "" {
-		return nil, errNoSession
+		return SessionClaims{}, queries.AccessUser{}, errNoSession
 	}
 	claims, err := s.codec.decode(cookie)
 	if err != nil {
-		return nil, errNoSession
+		return SessionClaims{}, queries.AccessUser{}, errNoSession
 	}
 	if claims.Position > s.deps.Access.Position() {
-		// Ahead of this node's model: the model lags, or the cookie names a
-		// position this log never reached (a log started afresh under the
-		// same SESSION_SECRET). Only the first is worth waiting for.
-		head, err := s.deps.Reader.Head(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if claims.Position > head {
-			return nil, errNoSession
-		}
-		if err := s.awaitModel(ctx, claims.Position); err != nil {
-			return nil, err
+		if err := s.catchUp(ctx, claims.Position); err != nil {
+			return SessionClaims{}, queries.AccessUser{}, err
 		}
 	}
 	u, err := s.deps.Access.CheckSession(claims.SessionID, claims.UserID, claims.Epoch, s.deps.Now())
 	if err != nil {
-		return nil, errNoSession
+		return SessionClaims{}, queries.AccessUser{}, errNoSession
 	}
-	return &Principal{SessionClaims: claims, User: u}, nil
+	return claims, u, nil
+}
+
+// catchUp waits for this node's model to reach a cookie's position. Ahead
+// of the model means the model lags, or the cookie names a position this
+// log never reached (a log started afresh under the same SESSION_SECRET):
+// only the first is worth waiting for. It bounds its own wait, since the
+// verify endpoint runs without the request deadline middleware.
+func (s *Server) catchUp(ctx context.Context, position int64) error {
+	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
+	defer cancel()
+	head, err := s.deps.Reader.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if position > head {
+		return errNoSession
+	}
+	return s.awaitModel(ctx, position)
 }
 
 // withSession puts the full session, when there is a valid one, in the

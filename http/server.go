@@ -49,6 +49,7 @@ type Deps struct {
 	Link           identityLinker   // linking another provider's account from the account page
 	Unlink         identityUnlinker // and unlinking one
 	RenewCodes     codesRenewer     // new recovery codes from the account page
+	Forward        forwardDecider   // forward auth (verify.go); nil: /api/auth/verify is not served
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
 	UserActions    UserActions      // the console's actions on a user: devices, admin flag, MFA reset
 	Audit          auditReader      // the console's audit view of the log; nil: none
@@ -104,7 +105,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	s := &Server{
 		config:    config,
 		deps:      deps,
-		codec:     sessionCodec{key: config.SessionKey, issuer: config.BaseURL.String(), now: deps.Now},
+		codec:     newSessionCodec(config.SessionKey, config.BaseURL.String(), deps.Now),
 		jar:       cookieJar{domain: config.CookieDomain, secure: config.SecureCookies},
 		device:    newDeviceCodec(config.SessionKey),
 		pins:      newPINCodec(config.SessionKey),
@@ -155,6 +156,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	h = withRetryAfter(h)
 	h = withDeadline(h)
 	h = withRequestMeta(config.TrustedProxies, h)
+	h = s.withVerify(h) // before everything: the one path every proxied request takes (verify.go)
 	s.handler = h
 	return s, nil
 }

@@ -1,9 +1,16 @@
 package http
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/authportal/authportal/domain"
@@ -36,11 +43,26 @@ type SessionClaims struct {
 	ExpiresAt  time.Time
 }
 
-// sessionCodec signs and verifies session cookies (HS256 JWTs).
+// sessionCodec signs and verifies session cookies (HS256 JWTs). Every
+// request that carries a cookie is checked, and the forward-auth endpoint
+// sees every request to every protected app, so decode does not go through
+// a generic JWT parse: the cookie must have exactly the header encode
+// writes, its HMAC is compared in constant time, and its payload is decoded
+// into one struct. Cookies that verified are remembered (cache, keyed by a
+// hash of the value) so that the crypto and the decode run once per cookie;
+// expiry is checked on every request all the same, and whether the session
+// still stands is the access model's to say, every time.
 type sessionCodec struct {
 	key    []byte
 	issuer string
 	now    func() time.Time
+	cache  *cookieCache // nil: no cache
+	macs   *sync.Pool   // of hash.Hash: HMAC-SHA256 keyed with key
+}
+
+func newSessionCodec(key []byte, issuer string, now func() time.Time) sessionCodec {
+	return sessionCodec{key: key, issuer: issuer, now: now, cache: newCookieCache(cookieCacheGeneration),
+		macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
 }
 
 // Claim names are fixed: jwx once let crafted names inject members
@@ -53,6 +75,14 @@ const (
 	claimAuth    = "aut"
 	claimMFA     = "mfa"
 )
+
+// cookieHeader is the JOSE header encode writes, base64url-encoded:
+// {"alg":"HS256","typ":"JWT"}. Any other header (another alg, none, a kid,
+// the same members in another order) is refused before anything else is read.
+const cookieHeader = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+
+// maxCookieLen bounds what decode reads; real cookies are about 300 bytes.
+const maxCookieLen = 4096
 
 func (c sessionCodec) encode(s SessionClaims) (string, error) {
 	tok, err := jwt.NewBuilder().
@@ -74,39 +104,94 @@ func (c sessionCodec) encode(s SessionClaims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("session cookie: sign: %w", err)
 	}
+	if !strings.HasPrefix(string(signed), cookieHeader+".") {
+		// decode would refuse it: better no cookie than one that never works.
+		return "", errors.New("session cookie: sign: unexpected JOSE header")
+	}
 	return string(signed), nil
 }
 
 var errBadCookie = errors.New("session cookie is not valid")
 
+// cookiePayload is the JWT's claims, as encode writes them.
+type cookiePayload struct {
+	Iss  string `json:"iss"`
+	Sub  string `json:"sub"`
+	Iat  int64  `json:"iat"`
+	Exp  int64  `json:"exp"`
+	Sid  string `json:"sid"`
+	Kind string `json:"knd"`
+	Epo  int64  `json:"epo"`
+	Pos  int64  `json:"pos"`
+	Aut  bool   `json:"aut"`
+	MFA  bool   `json:"mfa"`
+}
+
+// decode verifies a cookie value and returns its claims.
 func (c sessionCodec) decode(value string) (SessionClaims, error) {
-	if len(value) > 4096 {
+	if len(value) > maxCookieLen || len(value) < len(cookieHeader)+2 {
 		return SessionClaims{}, errBadCookie
 	}
-	tok, err := jwt.Parse([]byte(value),
-		jwt.WithKey(jwa.HS256(), c.key),
-		jwt.WithValidate(true),
-		jwt.WithIssuer(c.issuer),
-		jwt.WithClock(jwt.ClockFunc(c.now)),
-		jwt.WithRequiredClaim(jwt.ExpirationKey),
-	)
+	now := c.now()
+	var key [sha256.Size]byte
+	if c.cache != nil {
+		key = cookieKey(value)
+		if s, ok := c.cache.get(key); ok {
+			if !now.Before(s.ExpiresAt) {
+				return SessionClaims{}, errBadCookie
+			}
+			return s, nil
+		}
+	}
+	s, err := c.verify(value, now)
+	if err != nil {
+		return SessionClaims{}, err
+	}
+	if c.cache != nil {
+		c.cache.put(key, s)
+	}
+	return s, nil
+}
+
+// verify is decode without the cache: header, signature, payload, claims.
+func (c sessionCodec) verify(value string, now time.Time) (SessionClaims, error) {
+	if len(value) < len(cookieHeader)+2 || !strings.HasPrefix(value, cookieHeader) || value[len(cookieHeader)] != '.' {
+		return SessionClaims{}, errBadCookie
+	}
+	dot := strings.LastIndexByte(value, '.')
+	if dot <= len(cookieHeader) {
+		return SessionClaims{}, errBadCookie
+	}
+	signed, sig := value[:dot], value[dot+1:]
+	payload := signed[len(cookieHeader)+1:]
+	if strings.IndexByte(payload, '.') >= 0 || base64.RawURLEncoding.DecodedLen(len(sig)) != sha256.Size {
+		return SessionClaims{}, errBadCookie
+	}
+	var got, want [sha256.Size]byte
+	if n, err := b64.Decode(got[:], []byte(sig)); err != nil || n != sha256.Size {
+		return SessionClaims{}, errBadCookie
+	}
+	mac := c.mac()
+	mac.Write([]byte(signed))
+	mac.Sum(want[:0])
+	c.putMAC(mac)
+	if !hmac.Equal(got[:], want[:]) {
+		return SessionClaims{}, errBadCookie
+	}
+	raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(payload)))
+	n, err := b64.Decode(raw, []byte(payload))
 	if err != nil {
 		return SessionClaims{}, errBadCookie
 	}
-	var s SessionClaims
-	var kind string
-	var epoch, pos float64 // JSON numbers decode as float64
-	sub, _ := tok.Subject()
-	iat, _ := tok.IssuedAt()
-	exp, _ := tok.Expiration()
-	s.UserID, s.IssuedAt, s.ExpiresAt = sub, iat, exp
-	if tok.Get(claimSession, &s.SessionID) != nil || tok.Get(claimKind, &kind) != nil ||
-		tok.Get(claimEpoch, &epoch) != nil || tok.Get(claimPos, &pos) != nil ||
-		tok.Get(claimAuth, &s.Authorized) != nil || tok.Get(claimMFA, &s.MFA) != nil {
+	var p cookiePayload
+	if err := json.Unmarshal(raw[:n], &p); err != nil {
 		return SessionClaims{}, errBadCookie
 	}
-	s.Kind, s.Epoch, s.Position = domain.SessionKind(kind), int64(epoch), int64(pos)
-	if s.UserID == "" || s.SessionID == "" {
+	s := SessionClaims{
+		SessionID: p.Sid, UserID: p.Sub, Kind: domain.SessionKind(p.Kind), Epoch: p.Epo, Position: p.Pos,
+		Authorized: p.Aut, MFA: p.MFA, IssuedAt: time.Unix(p.Iat, 0).UTC(), ExpiresAt: time.Unix(p.Exp, 0).UTC(),
+	}
+	if p.Iss != c.issuer || p.Exp == 0 || !now.Before(s.ExpiresAt) || s.UserID == "" || s.SessionID == "" {
 		return SessionClaims{}, errBadCookie
 	}
 	switch s.Kind {
@@ -115,6 +200,26 @@ func (c sessionCodec) decode(value string) (SessionClaims, error) {
 		return SessionClaims{}, errBadCookie
 	}
 	return s, nil
+}
+
+// b64 is base64url without padding, refusing non-zero trailing bits, so
+// that one signature has exactly one spelling.
+var b64 = base64.RawURLEncoding.Strict()
+
+func (c sessionCodec) mac() hash.Hash {
+	if c.macs != nil {
+		if h, ok := c.macs.Get().(hash.Hash); ok {
+			return h
+		}
+	}
+	return hmac.New(sha256.New, c.key)
+}
+
+func (c sessionCodec) putMAC(h hash.Hash) {
+	if c.macs != nil {
+		h.Reset()
+		c.macs.Put(h)
+	}
 }
 
 // cookieJar builds the session cookies with the configured scope.
