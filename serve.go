@@ -257,6 +257,10 @@ func serveOn(ctx context.Context, c Config, logger *slog.Logger, ln net.Listener
 			Hosts: commands.NewHostsHandler(a.store, newID), Permissions: commands.NewSetPermissionsHandler(a.store),
 			Disabled: commands.NewSetDisabledHandler(a.store), Reader: a.reader, Model: a.access,
 		},
+		UserActions: apihttp.UserActions{
+			SetAdmin: a.handlers.setAdmin, ResetMFA: commands.NewResetMFAHandler(a.store), RevokeSessions: commands.NewRevokeSessionsHandler(a.store),
+		},
+		Audit:  a.reader,
 		Config: a.runtime.api, Backups: a.runtime.backups,
 		OIDC: a.oidc,
 	})

@@ -58,6 +58,12 @@ func (s *Server) adminAPIs() []func(huma.API) {
 	if s.deps.ForwardAdmin.Hosts != nil {
 		apis = append(apis, s.registerHostsAPI, s.registerUsersAPI)
 	}
+	if s.deps.UserActions.SetAdmin != nil && s.deps.Sessions != nil && s.deps.ForwardAdmin.Reader != nil {
+		apis = append(apis, s.registerUserActionsAPI)
+	}
+	if s.deps.Audit != nil {
+		apis = append(apis, s.registerAuditAPI)
+	}
 	if c := s.deps.Config; c.Save != nil && c.Restore != nil && c.History != nil {
 		apis = append(apis, s.configAPI)
 		if b := s.deps.Backups; b.Files != nil && b.Create != nil && b.Delete != nil && b.Restore != nil {

@@ -136,6 +136,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /auth/{provider}", s.upstreamStart)
 	mux.HandleFunc("GET /auth/{provider}/callback", s.upstreamCallback)
 	mux.HandleFunc("GET /docs", s.docsPage)
+	mux.HandleFunc("GET /admin", s.adminPage)
 	if s.deps.Invites.Accept != nil {
 		mux.HandleFunc("GET /invite/{token}", s.invitePage)
 		mux.HandleFunc("POST /invite/{token}", s.acceptInvite)

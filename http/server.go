@@ -51,6 +51,8 @@ type Deps struct {
 	RenewCodes     codesRenewer     // new recovery codes from the account page
 	Forward        forwardDecider   // forward auth (verify.go); nil: /api/auth/verify is not served
 	ForwardAdmin   ForwardAdmin     // the admin API for protected hosts, users and permissions
+	UserActions    UserActions      // the console's actions on a user: devices, admin flag, MFA reset
+	Audit          auditReader      // the console's audit view of the log; nil: none
 	Config         ConfigAPI        // the versioned configuration API; zero: not served
 	Backups        BackupsAPI       // the backups API (needs Config); zero: not served
 	Invites        Invites          // invites by email and link (admin_invites.go, page_invite.go); zero: none
@@ -84,6 +86,7 @@ type Server struct {
 	pending   pendingCodec // OIDC authorization requests waiting on the consent page
 	providers Providers
 	pages     *pages
+	api       huma.API // what is registered: the console shows a tab for each API present
 	handler   http.Handler
 }
 
@@ -122,6 +125,7 @@ func New(config Config, deps Deps) (*Server, error) {
 	hc.Info.Description = "Sign-in, sessions and MFA for a self-hosted identity portal."
 	hc.Transformers = append(hc.Transformers, publicErrors) // no submitted value in any error (api_errors.go)
 	api := humago.New(mux, hc)
+	s.api = api
 	s.registerAPI(api)
 	s.registerAdminAPI(api)
 	if len(deps.Providers.Enabled) > 0 && deps.Providers.SignIn != nil {

@@ -1,0 +1,95 @@
+// The console's Invites tab in a real browser: a mail invite without an
+// address is refused in words, a mail invite is listed, and a link invite
+// is shown once and revoked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { lookAt } from './look.mjs';
+
+const baseURL = process.env.E2E_BASE_URL;
+const adminName = process.env.E2E_ADMIN_USERNAME;
+const password = process.env.E2E_PASSWORD;
+const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+
+const missingEnv = !baseURL || !adminName || !password
+  ? 'E2E_BASE_URL, E2E_ADMIN_USERNAME and E2E_PASSWORD are not set: run e2e/run.sh'
+  : '';
+const url = (path) => new URL(path, baseURL).toString();
+const TIMEOUT = 15_000;
+
+let browser;
+const errors = [];
+const contrastLog = [];
+
+before(async () => {
+  if (missingEnv) return;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (contrastLog.length) console.log(contrastLog.join('\n'));
+});
+
+test('an admin makes a link invite, sees it once and revokes it', { timeout: 180_000 }, async () => {
+  assert.equal(missingEnv, '', missingEnv);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+  page.on('dialog', (d) => d.accept());
+  await page.goto(url('/'));
+  await page.fill('#username', adminName);
+  await page.fill('#password', password);
+  await page.click('#login-submit');
+  await page.waitForURL((u) => u.pathname === '/home');
+  await page.goto(url('/admin#invites'));
+  await page.waitForSelector('#invite-list li');
+
+  // By mail without an address: said beside the field.
+  await page.click('#invite-submit');
+  await page.waitForSelector('#invite-email-error:not([hidden])');
+  assert.match(await page.textContent('#invite-email-error'), /e-mail address/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'invite-email');
+
+  // By mail: listed with its state (no SMTP here, so it fails or waits).
+  await page.fill('#invite-email', 'newcomer@example.com');
+  await page.check('input[name="invite-mode"][value="deny_all"]');
+  await page.click('#invite-submit');
+  await page.waitForFunction(() => /invite to newcomer@example.com is on its way/.test(document.getElementById('status').textContent));
+  await page.locator('#invite-list li', { hasText: 'newcomer@example.com' }).waitFor();
+
+  // A link for two accounts.
+  await page.check('input[name="invite-how"][value="link"]');
+  assert.equal(await page.isVisible('#invite-email'), false, 'no address for a link');
+  await page.fill('#invite-uses', '2');
+  assert.equal(await page.isVisible('#invite-admin'), false, 'a link carries no role or permissions');
+  await page.click('#invite-submit');
+  await page.waitForSelector('#invite-link-box:not([hidden]), #invite-form-error:not([hidden])');
+  assert.equal(await page.isVisible('#invite-form-error'), false, 'no error: ' + await page.textContent('#invite-form-error'));
+  const link = await page.textContent('#invite-link-url');
+  assert.ok(link.startsWith(url('/invite/')), `the link ${link}`);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'invite-link-box');
+  const row = page.locator('#invite-list li', { hasText: /^Link/ }).first();
+  await row.waitFor();
+  assert.match(await row.textContent(), /Link, 0 of 2 used/, 'the link is listed with its uses');
+  assert.doesNotMatch(await page.textContent('#invite-list'), new RegExp(link.split('/').pop()), 'the list never shows the token');
+  await lookAt(page, 'admin-invites', contrastLog, { width: 1100, height: 900 });
+  await page.click('#invite-link-done');
+
+  // Revoked: the link no longer opens an invite.
+  await row.getByRole('button', { name: /^Revoke/ }).click();
+  await page.waitForFunction(() => /invite is revoked/.test(document.getElementById('status').textContent));
+  const other = await browser.newContext();
+  const op = await other.newPage();
+  await op.goto(link);
+  assert.match(await op.textContent('h2'), /cannot be used/, 'a revoked link makes no account');
+  await other.close();
+
+  await context.close();
+  assert.deepEqual(errors, [], 'page errors');
+});
