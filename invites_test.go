@@ -197,6 +197,12 @@ func TestLinkInviteExpiresAndCanBeRevoked(t *testing.T) {
 	}
 	path := strings.TrimPrefix(link, ts.URL)
 
+	// A link carries the role and permissions it was made with, like a mail invite.
+	narrowed := admin.post("/api/admin/invites", map[string]any{"link": true, "role": "admin", "permission_mode": "deny_all"})
+	if body := narrowed.JSON(t); narrowed.Status != http.StatusCreated || body["role"] != "admin" || body["permission_mode"] != "deny_all" {
+		t.Errorf("link invite with a role and a mode: %d %s", narrowed.Status, narrowed.Body)
+	}
+
 	revoked := admin.post("/api/admin/invites", map[string]any{"link": true})
 	revokedID, _ := revoked.JSON(t)["id"].(string)
 	revokedPath := strings.TrimPrefix(revoked.JSON(t)["invite_url"].(string), ts.URL)

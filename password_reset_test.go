@@ -35,7 +35,9 @@ func forgot(b *browser, who string) response {
 	return b.post("/password/forgot", url.Values{"who": {who}})
 }
 
-func newPassword(p, again string) url.Values { return url.Values{"password": {p}, "password2": {again}} }
+func newPassword(p, again string) url.Values {
+	return url.Values{"password": {p}, "password2": {again}}
+}
 
 func TestPasswordResetByEmailOverHTTP(t *testing.T) {
 	t.Parallel()

@@ -80,7 +80,7 @@ func (s *Server) inviteProblem(ctx context.Context, err error) error {
 	return s.apiError(ctx, err)
 }
 
-type inviteRequest struct {
+type InviteRequest struct {
 	Email          string   `json:"email,omitempty" maxLength:"254" doc:"Address to send the invite to (required unless link)"`
 	Role           string   `json:"role,omitempty" enum:"user,admin" doc:"Role of the new account (default user)"`
 	PermissionMode string   `json:"permission_mode,omitempty" enum:"allow_all,deny_all" doc:"How permitted_hosts are read (default allow_all)"`
@@ -88,12 +88,12 @@ type inviteRequest struct {
 }
 
 type createUserInput struct {
-	Body inviteRequest
+	Body InviteRequest
 }
 
 type createInviteInput struct {
 	Body struct {
-		inviteRequest
+		InviteRequest
 		Link    bool `json:"link,omitempty" doc:"Make a shareable link, shown once in this answer, instead of sending a mail"`
 		MaxUses int  `json:"max_uses,omitempty" minimum:"0" maximum:"1000" doc:"How many accounts a link may create (default 1)"`
 	}

@@ -846,7 +846,6 @@
       const link = how() === "link";
       $("invite-email-label").hidden = link;
       $("invite-uses-label").hidden = !link;
-      $("invite-access").hidden = link;
       $("invite-link-note").hidden = !link;
       $("invite-submit").textContent = link ? "Make the link" : "Send the invite";
     }
@@ -918,18 +917,14 @@
       ev.preventDefault();
       clearErrors(form);
       const link = how() === "link";
-      // POST /api/admin/invites takes only link and max_uses (its embedded
-      // fields are missing from its schema), so a mail invite, which carries
-      // the role and permissions, goes through POST /api/users.
-      let body, path;
+      const path = "/api/admin/invites";
+      const body = { role: $("invite-admin").checked ? "admin" : "user",
+        permission_mode: form.querySelector('input[name="invite-mode"]:checked').value,
+        permitted_hosts: [...$("invite-hosts").querySelectorAll("input:checked")].map((c) => c.value) };
       if (link) {
-        path = "/api/admin/invites";
-        body = { link: true, max_uses: Number($("invite-uses").value || 1) };
+        body.link = true;
+        body.max_uses = Number($("invite-uses").value || 1);
       } else {
-        path = "/api/users";
-        body = { role: $("invite-admin").checked ? "admin" : "user",
-          permission_mode: form.querySelector('input[name="invite-mode"]:checked').value,
-          permitted_hosts: [...$("invite-hosts").querySelectorAll("input:checked")].map((c) => c.value) };
         body.email = $("invite-email").value.trim();
         if (!body.email) {
           fail($("invite-form-error"), Object.assign(new Error("Enter the e-mail address to invite."), { errors: [{ location: "body.email", message: "Enter the e-mail address to invite." }] }), form);
