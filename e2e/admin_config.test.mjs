@@ -189,3 +189,27 @@ test('an admin runs a backup, downloads it and restores it', { timeout: 180_000 
   await context.close();
   assert.deepEqual(errors, [], 'page errors');
 });
+
+test('the SMTP tab sends a test mail and says in words what the server answered', { timeout: 60_000 }, async () => {
+  assert.equal(missingEnv, '', missingEnv);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+  await page.goto(url('/'));
+  await page.fill('#username', adminName);
+  await page.fill('#password', password);
+  await page.click('#login-submit');
+  await page.waitForURL((u) => u.pathname === '/home');
+
+  await page.goto(url('/admin#smtp'));
+  await page.waitForSelector('#smtp-test-to');
+  // The e2e portal has no mail server: the answer says so, beside the form.
+  await page.fill('#smtp-test-to', 'friend@example.com');
+  await page.click('#smtp-test-send');
+  await page.waitForSelector('#smtp-test-error:not([hidden])');
+  assert.match(await page.textContent('#smtp-test-error'), /No mail server is configured/);
+  await lookAt(page, 'admin-smtp-test', contrastLog, { width: 1100, height: 900 });
+  await context.close();
+  assert.deepEqual(errors, [], 'page errors');
+});

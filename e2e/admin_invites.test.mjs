@@ -67,8 +67,12 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   await page.check('input[name="invite-how"][value="link"]');
   assert.equal(await page.isVisible('#invite-email'), false, 'no address for a link');
   await page.fill('#invite-uses', '2');
-  assert.equal(await page.isVisible('#invite-admin'), false, 'a link carries no role or permissions');
+  assert.equal(await page.isVisible('#invite-admin'), true, 'a link carries a role and permissions too');
+  await page.check('input[name="invite-mode"][value="deny_all"]');
+  const created = page.waitForResponse((r) => r.url().endsWith('/api/admin/invites') && r.request().method() === 'POST');
   await page.click('#invite-submit');
+  const made = await (await created).json();
+  assert.equal(made.permission_mode, 'deny_all', 'the link keeps the mode chosen for it: ' + JSON.stringify(made));
   await page.waitForSelector('#invite-link-box:not([hidden]), #invite-form-error:not([hidden])');
   assert.equal(await page.isVisible('#invite-form-error'), false, 'no error: ' + await page.textContent('#invite-form-error'));
   const link = await page.textContent('#invite-link-url');

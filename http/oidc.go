@@ -2,11 +2,8 @@ package http
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
@@ -125,17 +122,7 @@ const pendingTTL = 10 * time.Minute
 type pendingCodec struct{ aead cipher.AEAD }
 
 func newPendingCodec(sessionKey []byte) pendingCodec {
-	m := hmac.New(sha256.New, sessionKey)
-	m.Write([]byte("authportal oidc pending request v1"))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		panic(err) // a 32-byte key always makes a cipher
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return pendingCodec{aead: aead}
+	return pendingCodec{aead: derivedAEAD(sessionKey, "authportal oidc pending request v1")}
 }
 
 func (c pendingCodec) seal(p pendingRequest, sessionID string) (string, error) {

@@ -15,7 +15,8 @@ type consoleTab struct {
 
 type adminPageData struct {
 	pageData
-	Tabs []consoleTab
+	Tabs     []consoleTab
+	SMTPTest bool // the SMTP tab offers a test mail
 }
 
 // consoleTabs lists, in the order the console shows them, the tabs whose
@@ -60,5 +61,6 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusForbidden, "admin_forbidden.html", s.pageData(r, "Admins only"))
 		return
 	}
-	s.render(w, r, "admin.html", adminPageData{pageData: s.pageData(r, "Admin console"), Tabs: s.consoleTabs()})
+	s.render(w, r, "admin.html", adminPageData{pageData: s.pageData(r, "Admin console"), Tabs: s.consoleTabs(),
+		SMTPTest: s.api.OpenAPI().Paths["/api/admin/config/smtp/test"] != nil})
 }

@@ -75,8 +75,14 @@ var upstreamLimits = map[string]throttle.Limit{
 type flowCodec struct{ aead cipher.AEAD }
 
 func newFlowCodec(sessionKey []byte) flowCodec {
+	return flowCodec{aead: derivedAEAD(sessionKey, "authportal upstream flow cookie v1")}
+}
+
+// derivedAEAD is AES-256-GCM under a key derived from the session key for
+// one purpose (label), so that what one codec sealed no other opens.
+func derivedAEAD(sessionKey []byte, label string) cipher.AEAD {
 	m := hmac.New(sha256.New, sessionKey)
-	m.Write([]byte("authportal upstream flow cookie v1"))
+	m.Write([]byte(label))
 	block, err := aes.NewCipher(m.Sum(nil))
 	if err != nil {
 		panic(err) // a 32-byte key always makes a cipher
@@ -85,7 +91,7 @@ func newFlowCodec(sessionKey []byte) flowCodec {
 	if err != nil {
 		panic(err)
 	}
-	return flowCodec{aead: aead}
+	return aead
 }
 
 func (c flowCodec) cookie(jar cookieJar, provider string, v flowValues) (http.Cookie, error) {

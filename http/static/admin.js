@@ -230,8 +230,8 @@
         showUser(u);
         $("user-detail").hidden = false;
         $("explain-result").hidden = true;
+        $("user-title").focus(); // at once: the devices fill in after
         await loadDevices(id);
-        $("user-title").focus();
       } catch (err) {
         fail($("users-error"), err);
       }
@@ -396,6 +396,31 @@
           await loadHosts();
           $("host-host").focus();
         } catch (err) { fail($("host-form-error"), err, form); }
+      });
+    });
+  }
+
+  // --- SMTP test mail -----------------------------------------------------
+
+  // The SMTP tab's test mail goes out with the section in force and shows
+  // the mail server's own answer, or what went wrong, in its words.
+  const smtpTest = $("smtp-test");
+  if (smtpTest) {
+    smtpTest.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearErrors(smtpTest);
+      const answer = $("smtp-test-answer");
+      answer.textContent = "";
+      await busy($("smtp-test-send"), async () => {
+        try {
+          const res = await api("POST", "/api/admin/config/smtp/test", { to: $("smtp-test-to").value.trim() });
+          if (res.ok) {
+            answer.textContent = res.answer;
+            say("Test mail sent.");
+          } else {
+            fail($("smtp-test-error"), new Error(res.answer), smtpTest);
+          }
+        } catch (err) { fail($("smtp-test-error"), err, smtpTest); }
       });
     });
   }
