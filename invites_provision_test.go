@@ -36,6 +36,10 @@ func TestInviteProvisionsAJellyfinAccountThatSignsInAsTheSameUser(t *testing.T) 
 	t.Parallel()
 	ts, jf, admin := provisionServer(t)
 
+	// The console offers what can be asked for: Jellyfin here, not Emby.
+	if got := admin.get("/api/admin/invites/provisioning").JSON(t)["servers"]; len(got.([]any)) != 1 || got.([]any)[0] != "jellyfin" {
+		t.Errorf("provisioning servers = %v, want [jellyfin]", got)
+	}
 	// Only an enabled media server with an API key can be asked for.
 	res := admin.post("/api/admin/invites", map[string]any{"link": true, "provision": "emby"})
 	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), "provision") {

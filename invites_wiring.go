@@ -35,6 +35,7 @@ func (a *app) wireInvites(c Config, hasher commands.PasswordHasher, sealer *comm
 	}
 	a.mailer = mailer
 	a.invites.Preview = invitePreview{mailer: mailer, ttl: c.Invites.TTL}
+	a.invites.Provisioning = liveProvisioners{a.checkers}
 	return nil
 }
 

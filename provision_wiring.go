@@ -17,3 +17,14 @@ func (p liveProvisioners) MediaAccounts(provider string) (commands.MediaAccounts
 	}
 	return mb.client, true
 }
+
+// Provisionable lists the media servers invites can create accounts on now.
+func (p liveProvisioners) Provisionable() []string {
+	var out []string
+	for _, name := range []string{"jellyfin", "emby"} {
+		if _, ok := p.MediaAccounts(name); ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -59,7 +59,14 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   // By mail: listed with its state (no SMTP here, so it fails or waits).
   await page.fill('#invite-email', 'newcomer@example.com');
   await page.check('input[name="invite-mode"][value="deny_all"]');
+  // Jellyfin is enabled with its API key here, so the invite may make the
+  // friend's Jellyfin account too.
+  await page.check('#invite-provision-jellyfin');
+  await lookAt(page, 'admin-invites-provision', contrastLog, { width: 1100, height: 900 });
+  const made = page.waitForResponse((r) => r.url().endsWith('/api/admin/invites') && r.request().method() === 'POST');
   await page.click('#invite-submit');
+  assert.equal((await (await made).json()).provision, 'jellyfin', 'the invite asks for the Jellyfin account');
+  assert.equal(await page.isChecked('#invite-provision-jellyfin'), false, 'the form is cleared after the invite');
   await page.waitForFunction(() => /invite to newcomer@example.com is on its way/.test(document.getElementById('status').textContent));
   await page.locator('#invite-list li', { hasText: 'newcomer@example.com' }).waitFor();
 
@@ -67,7 +74,7 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   await page.check('input[name="invite-how"][value="link"]');
   assert.equal(await page.isVisible('#invite-email'), false, 'no address for a link');
   await page.fill('#invite-uses', '2');
-  assert.equal(await page.isVisible('#invite-admin'), false, 'a link carries no role or permissions');
+  assert.equal(await page.isVisible('#invite-admin'), true, 'a link carries a role and permissions too');
   await page.click('#invite-submit');
   await page.waitForSelector('#invite-link-box:not([hidden]), #invite-form-error:not([hidden])');
   assert.equal(await page.isVisible('#invite-form-error'), false, 'no error: ' + await page.textContent('#invite-form-error'));

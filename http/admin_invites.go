@@ -21,6 +21,9 @@ type Invites struct {
 	List    inviteLister
 	Accept  inviteAcceptor
 	Preview invitePreviewer // nil: no preview
+	// Provisioning lists the media servers an invite may create an
+	// account on now (nil: none).
+	Provisioning inviteProvisioning
 }
 
 // invitePreviewer renders the invite mail for an example invite
@@ -170,6 +173,7 @@ func (s *Server) registerInviteAPI(api huma.API) {
 			PermissionMode: in.Body.PermissionMode, PermittedHosts: in.Body.PermittedHosts, Link: in.Body.Link, MaxUses: in.Body.MaxUses,
 			Provision: in.Body.Provision})
 	})
+	s.registerInviteProvisioning(api)
 	huma.Register(api, huma.Operation{
 		OperationID: "list-invites", Method: http.MethodGet, Path: "/api/admin/invites", Tags: []string{adminTag},
 		Summary: "Invites, newest first, with their state", Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
