@@ -103,14 +103,17 @@ func (s *Server) setPassword(a *answer, r *http.Request, auth map[string]string,
 	s.noContent(a)
 }
 
-// setPolicy serves POST /Users/{id}/Policy: a full UserPolicy. The fake
-// keeps what it models (administrator, disabled, folders).
+// setPolicy serves POST /Users/{id}/Policy: a full UserPolicy (the
+// callers round-trip what GET returned). The fake keeps what it models
+// (administrator, disabled, folders).
 func (s *Server) setPolicy(a *answer, r *http.Request, auth map[string]string, id string, body []byte) {
 	var req struct {
-		IsAdministrator  bool
-		IsDisabled       bool
-		EnableAllFolders *bool
-		EnabledFolders   []string
+		IsAdministrator          bool
+		IsDisabled               bool
+		EnableAllFolders         bool
+		EnabledFolders           []string
+		AuthenticationProviderId string
+		PasswordResetProviderId  string
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		a.text(http.StatusBadRequest, genericError)
@@ -127,15 +130,15 @@ func (s *Server) setPolicy(a *answer, r *http.Request, auth map[string]string, i
 		a.text(http.StatusNotFound, "User not found")
 		return
 	}
-	if req.EnableAllFolders == nil {
-		// Jellyfin binds the body to a UserPolicy; a body that is not one
-		// fails its validation.
+	if s.Flavor == "jellyfin" && (req.AuthenticationProviderId == "" || req.PasswordResetProviderId == "") {
+		// Jellyfin's UserPolicy marks both provider ids required: a policy
+		// built from scratch instead of round-tripped from GET fails.
 		s.mu.Unlock()
 		a.text(http.StatusBadRequest, genericError)
 		return
 	}
 	u.IsAdministrator, u.IsDisabled = req.IsAdministrator, req.IsDisabled
-	u.PolicySet, u.EnableAllFolders, u.EnabledFolders = true, *req.EnableAllFolders, append([]string(nil), req.EnabledFolders...)
+	u.PolicySet, u.EnableAllFolders, u.EnabledFolders = true, req.EnableAllFolders, append([]string(nil), req.EnabledFolders...)
 	s.mu.Unlock()
 	s.noContent(a)
 }
