@@ -214,7 +214,7 @@ func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acce
 	})
 	if err != nil {
 		if media != nil {
-			h.undoMedia(ctx, media, inv.Created.Provision, mediaID)
+			h.undoMedia(ctx, media, inv.Created.Provision, mediaID, userID)
 		}
 		return AcceptInviteResult{}, err
 	}

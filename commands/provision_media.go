@@ -93,10 +93,23 @@ func (h AcceptInviteHandler) provisionMedia(ctx context.Context, provider, name,
 }
 
 // undoMedia deletes a media account made for an accept whose append
-// failed, so that the name is free for the next try. When that fails too,
-// the log line names the account for an admin to remove.
-func (h AcceptInviteHandler) undoMedia(ctx context.Context, accounts MediaAccounts, provider, id string) {
-	if err := accounts.DeleteUser(context.WithoutCancel(ctx), id); err != nil {
+// failed, so that the name is free for the next try. An append whose
+// outcome is unknown (the database went away mid-commit) may have landed
+// and linked the account: it is deleted only once the log shows the user
+// was not written. Otherwise, and when the delete fails, the log line
+// names the account for an admin to look at.
+func (h AcceptInviteHandler) undoMedia(ctx context.Context, accounts MediaAccounts, provider, id, userID string) {
+	ctx = context.WithoutCancel(ctx)
+	events, _, err := h.store.Load(ctx, domain.UserStream(userID))
+	switch {
+	case err != nil:
+		h.logger.ErrorContext(ctx, "invite: media account kept: could not tell whether the accept was written; remove it by hand if no portal user links it",
+			"provider", provider, "media_user_id", id, "user_id", userID, "err", err)
+		return
+	case len(events) > 0:
+		return // written after all: the account is linked and stays
+	}
+	if err := accounts.DeleteUser(ctx, id); err != nil {
 		h.logger.ErrorContext(ctx, "invite: media account made for a failed accept could not be removed; remove it by hand",
 			"provider", provider, "media_user_id", id, "err", err)
 	}
