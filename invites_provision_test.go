@@ -91,6 +91,9 @@ func TestInviteWithANameTakenOnJellyfinCreatesNothing(t *testing.T) {
 	if res.Status != http.StatusConflict || !strings.Contains(string(res.Body), "already taken on Jellyfin") {
 		t.Fatalf("name taken on Jellyfin: %d\n%s", res.Status, res.Body)
 	}
+	if !strings.Contains(string(res.Body), `id="invite-media"`) {
+		t.Error("the form shown again no longer says it creates the Jellyfin account")
+	}
 	if jf.Users() != 1 {
 		t.Errorf("Jellyfin has %d users, want only the one it had", jf.Users())
 	}

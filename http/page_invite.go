@@ -56,6 +56,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	token := r.PathValue("token")
 	d := s.invitePageData(r, token)
+	d.Media = s.inviteMedia(r, token) // the form shown again says it too
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil || len(token) > maxInviteToken {
 		d.Error = "That form could not be read. Try again."

@@ -19,12 +19,24 @@ func mediaServerName(provider string) string {
 	return ""
 }
 
+// inviteMedia names the media server the token's invite creates an account
+// on, "" for none or for a token that names no usable invite.
+func (s *Server) inviteMedia(r *http.Request, token string) string {
+	if len(token) > maxInviteToken {
+		return ""
+	}
+	inv, err := s.deps.Invites.Accept.CheckInvite(r.Context(), token)
+	if err != nil {
+		return ""
+	}
+	return mediaServerName(inv.Created.Provision)
+}
+
 // provisionFailed shows, on the form, why the media account could not be
 // made. Nothing was written on either side, so the person can try again.
 func (s *Server) provisionFailed(w http.ResponseWriter, r *http.Request, d invitePageData, err error) {
-	d.Media = "the media server"
-	if inv, cerr := s.deps.Invites.Accept.CheckInvite(r.Context(), r.PathValue("token")); cerr == nil && inv.Created.Provision != "" {
-		d.Media = mediaServerName(inv.Created.Provision)
+	if d.Media == "" {
+		d.Media = "the media server"
 	}
 	if errors.Is(err, commands.ErrMediaNameTaken) {
 		d.Error = "That username is already taken on " + d.Media + ". Choose another; nothing was created."
