@@ -142,3 +142,35 @@ func TestInviteUndoesTheJellyfinAccountWhenThePortalNameIsTakenMeanwhile(t *test
 		t.Error("no DELETE /Users/{id} reached Jellyfin")
 	}
 }
+
+// Emby's /Users/New ignores the password: the account must still sign in
+// with the one chosen (set by the second call), through the Emby button.
+func TestInviteProvisionsAnEmbyAccount(t *testing.T) {
+	t.Parallel()
+	emby := mbtest.NewEmby(t)
+	ts := startServer(t, map[string]string{"MEDIA_SERVER": "emby", "EMBY_SERVER_URL": emby.URL, "EMBY_API_KEY": mbtest.APIKey})
+	ts.addUser(t, "admin", "admin passphrase", true)
+	admin := ts.browser(t)
+	admin.login("admin", "admin passphrase", http.StatusOK)
+	res := admin.post("/api/admin/invites", map[string]any{"link": true, "provision": "emby"})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	path := strings.TrimPrefix(res.JSON(t)["invite_url"].(string), ts.URL)
+	friend := ts.browser(t)
+	if res := friend.post(path, acceptForm("embyfriend", "friend passphrase")); res.Status != http.StatusSeeOther {
+		t.Fatalf("accept: %d\n%s", res.Status, res.Body)
+	}
+	userID := friend.get("/whoami").JSON(t)["userId"]
+	if u, ok := emby.UserByName("embyfriend"); !ok || u.Password != "friend passphrase" {
+		t.Fatalf("Emby has %+v (found %v), want embyfriend with the chosen password", u, ok)
+	}
+	eb := ts.browser(t)
+	done := eb.postForm("/auth/forward?emby=1", url.Values{"username": {"embyfriend"}, "password": {"friend passphrase"}})
+	if done.Status != http.StatusOK || !strings.Contains(string(done.Body), `data-done="1"`) {
+		t.Fatalf("Emby sign-in: %d %s", done.Status, done.Body)
+	}
+	if me := eb.get("/whoami").JSON(t); me["userId"] != userID {
+		t.Errorf("after Emby sign-in, whoami = %v; want the invited user %v", me, userID)
+	}
+}
