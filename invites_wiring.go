@@ -16,11 +16,12 @@ import (
 // the mailer.
 func (a *app) wireInvites(c Config, hasher commands.PasswordHasher, sealer *commands.Sealer, policy commands.PolicySource) error {
 	a.invites = apihttp.Invites{
-		Create: commands.NewCreateInviteHandler(a.store, sealer, newID, rand.Text, a.now, c.Invites.TTL),
+		Create: commands.NewCreateInviteHandler(a.store, sealer, newID, rand.Text, a.now, c.Invites.TTL).WithProvisioning(liveProvisioners{a.checkers}),
 		Revoke: commands.NewRevokeInviteHandler(a.store, a.now),
 		Resend: commands.NewResendInviteHandler(a.store, a.now),
 		List:   a.reader,
-		Accept: commands.NewAcceptInviteHandler(a.store, a.reader, hasher, sealer, a.budgets, newID, a.now, policy, a.logger),
+		Accept: commands.NewAcceptInviteHandler(a.store, a.reader, hasher, sealer, a.budgets, newID, a.now, policy, a.logger).
+			WithProvisioning(liveProvisioners{a.checkers}),
 	}
 	mailer, err := workers.NewInviteMailer(workers.InviteMailerConfig{
 		Pool: a.db.pool, Store: a.store, Owed: a.reader,
@@ -34,6 +35,7 @@ func (a *app) wireInvites(c Config, hasher commands.PasswordHasher, sealer *comm
 	}
 	a.mailer = mailer
 	a.invites.Preview = invitePreview{mailer: mailer, ttl: c.Invites.TTL}
+	a.invites.Provisioning = liveProvisioners{a.checkers}
 	return nil
 }
 

@@ -62,6 +62,8 @@ type AcceptInviteHandler struct {
 	now     Clock
 	policy  PolicySource
 	logger  *slog.Logger
+
+	provisioners MediaProvisioners // nil: invites asking for a media account cannot be accepted
 }
 
 // NewAcceptInviteHandler panics on a nil dependency.
@@ -136,6 +138,23 @@ func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acce
 	if err != nil {
 		return AcceptInviteResult{}, fmt.Errorf("accept invite: %w", err)
 	}
+	var media MediaAccounts
+	var mediaID string
+	if provider := inv.Created.Provision; provider != "" {
+		// The media account comes first, so that a name taken there writes
+		// nothing here. A name taken here is asked first, so that the common
+		// case makes no account to undo; the append still guards the race.
+		claims, _, err := h.store.Load(ctx, domain.UsernameStream(name))
+		if err != nil {
+			return AcceptInviteResult{}, fmt.Errorf("accept invite: %w", err)
+		}
+		if domain.ClaimedUserID(claims) != "" {
+			return AcceptInviteResult{}, domain.ErrUsernameTaken
+		}
+		if media, mediaID, err = h.provisionMedia(ctx, provider, name, cmd.Password); err != nil {
+			return AcceptInviteResult{}, err
+		}
+	}
 	digest := InviteTokenDigest(cmd.Token)
 	res, err := retry(ctx, "accept invite", func() (AcceptInviteResult, error) {
 		inv, version, err := loadInvite(ctx, h.store, inv.Created.InviteID)
@@ -163,16 +182,27 @@ func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acce
 			}
 			userEvents = append(userEvents, perms...)
 		}
+		var extra []eventstore.Append
+		if media != nil {
+			linked, claim, err := linkProvisioned(domain.FoldUser(userEvents), inv.Created.Provision, mediaID, name)
+			if err != nil {
+				return AcceptInviteResult{}, err
+			}
+			userEvents = append(userEvents, linked...)
+			extra = append(extra, eventstore.Append{StreamID: domain.IdentityStream(claim.Provider, claim.Subject),
+				Expected: eventstore.NoStream, Events: []domain.Event{claim}})
+		}
 		login, err := domain.FoldUser(userEvents).Login(sessionID, "local", false, h.policy.Policy(), now)
 		if err != nil {
 			return AcceptInviteResult{}, err
 		}
-		appended, err := h.store.Append(ctx, cmd.Meta,
-			eventstore.Append{StreamID: domain.UsernameStream(name), Expected: eventstore.NoStream, Events: []domain.Event{signup.Claim}},
-			eventstore.Append{StreamID: domain.UserStream(userID), Expected: eventstore.NoStream, Events: append(userEvents, login.User...)},
-			eventstore.Append{StreamID: domain.InviteStream(inv.Created.InviteID), Expected: eventstore.Exactly(version), Events: []domain.Event{accepted}},
-			eventstore.Append{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}},
-		)
+		appends := append([]eventstore.Append{
+			{StreamID: domain.UsernameStream(name), Expected: eventstore.NoStream, Events: []domain.Event{signup.Claim}},
+			{StreamID: domain.UserStream(userID), Expected: eventstore.NoStream, Events: append(userEvents, login.User...)},
+			{StreamID: domain.InviteStream(inv.Created.InviteID), Expected: eventstore.Exactly(version), Events: []domain.Event{accepted}},
+			{StreamID: domain.SessionStream(sessionID), Expected: eventstore.NoStream, Events: []domain.Event{login.Session}},
+		}, extra...)
+		appended, err := h.store.Append(ctx, cmd.Meta, appends...)
 		var conflict *eventstore.VersionConflictError
 		if errors.As(err, &conflict) && conflict.StreamID == domain.UsernameStream(name) {
 			return AcceptInviteResult{}, domain.ErrUsernameTaken
@@ -183,6 +213,9 @@ func (h AcceptInviteHandler) Handle(ctx context.Context, cmd AcceptInvite) (Acce
 		return AcceptInviteResult{Result: Result{Position: appended.LastPosition}, UserID: userID, Username: name, Session: login.Session}, nil
 	})
 	if err != nil {
+		if media != nil {
+			h.undoMedia(ctx, media, inv.Created.Provision, mediaID, userID)
+		}
 		return AcceptInviteResult{}, err
 	}
 	h.logger.InfoContext(ctx, "invite accepted", "invite_id", inv.Created.InviteID, "user_id", userID, "client_ip", cmd.Meta.ClientIP,

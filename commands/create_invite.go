@@ -16,8 +16,9 @@ type CreateInvite struct {
 	Role           string // "user" (default) or "admin"
 	PermissionMode string // "allow_all" (default) or "deny_all"
 	PermittedHosts []string
-	Link           bool // a link shown once to the admin instead of a mail
-	MaxUses        int  // link invites only
+	Link           bool   // a link shown once to the admin instead of a mail
+	MaxUses        int    // link invites only
+	Provision      string // "jellyfin" or "emby": accepting also creates the media account
 	Meta           domain.Metadata
 }
 
@@ -39,6 +40,8 @@ type CreateInviteHandler struct {
 	newToken NewID
 	now      Clock
 	ttl      time.Duration
+
+	provisioners MediaProvisioners // nil: no invite may ask for a media account
 }
 
 // NewCreateInviteHandler panics on a nil dependency. ttl is INVITE_TTL.
@@ -63,6 +66,9 @@ func (h CreateInviteHandler) Handle(ctx context.Context, cmd CreateInvite) (Crea
 			return CreateInviteResult{}, fmt.Errorf("create invite: %w", err)
 		}
 	}
+	if err := checkProvision(h.provisioners, cmd.Provision); err != nil {
+		return CreateInviteResult{}, err
+	}
 	id, token := h.newID(), h.newToken()
 	sealed, err := h.sealer.Seal([]byte(token), domain.InviteStream(id))
 	if err != nil {
@@ -71,7 +77,7 @@ func (h CreateInviteHandler) Handle(ctx context.Context, cmd CreateInvite) (Crea
 	created, err := domain.CreateInvite(domain.NewInvite{
 		ID: id, Email: cmd.Email, Role: cmd.Role, PermissionMode: cmd.PermissionMode, PermittedHosts: cmd.PermittedHosts,
 		Link: cmd.Link, MaxUses: cmd.MaxUses, TokenDigest: InviteTokenDigest(token), SealedToken: sealed,
-		ExpiresAt: h.now().Add(h.ttl),
+		ExpiresAt: h.now().Add(h.ttl), Provision: cmd.Provision,
 	})
 	if err != nil {
 		return CreateInviteResult{}, err

@@ -148,7 +148,11 @@ type NewInvite struct {
 	TokenDigest    string
 	SealedToken    string
 	ExpiresAt      time.Time
+	Provision      string // "", "jellyfin" or "emby"
 }
+
+// Media servers an invite can create an account on.
+var provisionable = map[string]bool{"jellyfin": true, "emby": true}
 
 // CreateInvite decides a new invite.
 func CreateInvite(in NewInvite) (InviteCreated, error) {
@@ -183,6 +187,9 @@ func CreateInvite(in NewInvite) (InviteCreated, error) {
 			return InviteCreated{}, &InvalidInputError{Field: "permitted_hosts", Reason: "host ids of 1 to 255 bytes"}
 		}
 	}
+	if in.Provision != "" && !provisionable[in.Provision] {
+		return InviteCreated{}, &InvalidInputError{Field: "provision", Reason: `"jellyfin" or "emby"`}
+	}
 	uses := 1
 	if in.Link && in.MaxUses != 0 {
 		uses = in.MaxUses
@@ -200,6 +207,7 @@ func CreateInvite(in NewInvite) (InviteCreated, error) {
 	return InviteCreated{
 		InviteID: in.ID, Email: email, Role: role, PermissionMode: string(mode), PermittedHosts: in.PermittedHosts,
 		ExpiresAt: in.ExpiresAt.UTC(), MaxUses: uses, Link: in.Link, TokenDigest: in.TokenDigest, SealedToken: sealed,
+		Provision: in.Provision,
 	}, nil
 }
 

@@ -28,6 +28,9 @@ type InviteCreated struct {
 	Link           bool      `json:"link"`    // a shareable link shown once to the admin; no mail is sent
 	TokenDigest    string    `json:"tokenDigest"`
 	SealedToken    string    `json:"sealedToken,omitempty"` // email invites only, for the mailer
+	// Provision names the media server ("jellyfin" or "emby") on which
+	// accepting also creates the friend's account; empty for none.
+	Provision string `json:"provision,omitempty"`
 }
 
 // InviteEmailSending is the mailer's intent, appended before it talks to

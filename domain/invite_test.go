@@ -123,6 +123,7 @@ func TestCreateInviteRefusesBadInput(t *testing.T) {
 		{"bad mode", func(n *domain.NewInvite) { n.PermissionMode = "some" }, "permission_mode"},
 		{"uses on email invite", func(n *domain.NewInvite) { n.MaxUses = 5 }, "max_uses"},
 		{"too many uses", func(n *domain.NewInvite) { n.Link, n.MaxUses = true, 1001 }, "max_uses"},
+		{"unknown media server", func(n *domain.NewInvite) { n.Provision = "plex" }, "provision"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,5 +138,10 @@ func TestCreateInviteRefusesBadInput(t *testing.T) {
 	}
 	if _, err := domain.CreateInvite(base); err != nil {
 		t.Errorf("baseline: got %v, want none", err)
+	}
+	withMedia := base
+	withMedia.Provision = "emby"
+	if c, err := domain.CreateInvite(withMedia); err != nil || c.Provision != "emby" {
+		t.Errorf("provision on Emby: got %+v, %v; want it kept", c, err)
 	}
 }

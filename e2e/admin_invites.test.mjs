@@ -59,7 +59,14 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   // By mail: listed with its state (no SMTP here, so it fails or waits).
   await page.fill('#invite-email', 'newcomer@example.com');
   await page.check('input[name="invite-mode"][value="deny_all"]');
+  // Jellyfin is enabled with its API key here, so the invite may make the
+  // friend's Jellyfin account too.
+  await page.check('#invite-provision-jellyfin');
+  await lookAt(page, 'admin-invites-provision', contrastLog, { width: 1100, height: 900 });
+  const made = page.waitForResponse((r) => r.url().endsWith('/api/admin/invites') && r.request().method() === 'POST');
   await page.click('#invite-submit');
+  assert.equal((await (await made).json()).provision, 'jellyfin', 'the invite asks for the Jellyfin account');
+  assert.equal(await page.isChecked('#invite-provision-jellyfin'), false, 'the form is cleared after the invite');
   await page.waitForFunction(() => /invite to newcomer@example.com is on its way/.test(document.getElementById('status').textContent));
   await page.locator('#invite-list li', { hasText: 'newcomer@example.com' }).waitFor();
 
@@ -71,8 +78,8 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   await page.check('input[name="invite-mode"][value="deny_all"]');
   const created = page.waitForResponse((r) => r.url().endsWith('/api/admin/invites') && r.request().method() === 'POST');
   await page.click('#invite-submit');
-  const made = await (await created).json();
-  assert.equal(made.permission_mode, 'deny_all', 'the link keeps the mode chosen for it: ' + JSON.stringify(made));
+  const madeLink = await (await created).json();
+  assert.equal(madeLink.permission_mode, 'deny_all', 'the link keeps the mode chosen for it: ' + JSON.stringify(madeLink));
   await page.waitForSelector('#invite-link-box:not([hidden]), #invite-form-error:not([hidden])');
   assert.equal(await page.isVisible('#invite-form-error'), false, 'no error: ' + await page.textContent('#invite-form-error'));
   const link = await page.textContent('#invite-link-url');

@@ -100,3 +100,51 @@ test('accept an invite with the keyboard and reach the home page with access', {
   await Promise.all([adminCtx.close(), ctx.close(), later.close()]);
   assert.deepEqual(errors, [], 'page errors');
 });
+
+// An invite that also makes the friend's Jellyfin account: the page says
+// so, a name Jellyfin already has is refused in words, a free one lands home.
+test('accept an invite that creates a Jellyfin account', { timeout: 120_000 }, async () => {
+  assert.equal(missingEnv, '', missingEnv);
+  const jellyfinUser = process.env.E2E_JELLYFIN_USERNAME || 'jellyfan';
+  const adminCtx = await browser.newContext();
+  adminCtx.setDefaultTimeout(TIMEOUT);
+  const adminPage = await adminCtx.newPage();
+  await adminPage.goto(url('/'));
+  await adminPage.fill('#username', admin);
+  await adminPage.fill('#password', password);
+  await adminPage.click('#login-submit');
+  await adminPage.waitForURL(/\/home$/);
+  const invite = await adminPage.evaluate(async () => {
+    const res = await fetch('/api/admin/invites', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ link: true, provision: 'jellyfin' }),
+    });
+    return { status: res.status, body: await res.json() };
+  });
+  assert.equal(invite.status, 201, JSON.stringify(invite.body));
+
+  const ctx = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  ctx.setDefaultTimeout(TIMEOUT);
+  const page = await ctx.newPage();
+  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+  await page.goto(invite.body.invite_url);
+  assert.match(await page.textContent('#invite-media'), /Jellyfin/);
+  await lookAt(page, 'invite-provision', contrastLog);
+
+  const submit = async (name) => {
+    await page.fill('#username', name);
+    await page.fill('#password', 'a long passphrase');
+    await page.fill('#password2', 'a long passphrase');
+    await page.press('#password2', 'Enter');
+  };
+  await submit(jellyfinUser);
+  await page.waitForSelector('#invite-error');
+  assert.match(await page.textContent('#invite-error'), /already taken on Jellyfin/);
+  await lookAt(page, 'invite-provision-taken', contrastLog);
+
+  await submit('provisioned-friend');
+  await page.waitForURL(/\/home$/);
+  const me = await page.evaluate(async () => (await fetch('/whoami')).json());
+  assert.equal(me.authorized, true, 'the invited user is authorized');
+  await Promise.all([adminCtx.close(), ctx.close()]);
+  assert.deepEqual(errors, [], 'page errors');
+});

@@ -21,6 +21,9 @@ type Invites struct {
 	List    inviteLister
 	Accept  inviteAcceptor
 	Preview invitePreviewer // nil: no preview
+	// Provisioning lists the media servers an invite may create an
+	// account on now (nil: none).
+	Provisioning inviteProvisioning
 }
 
 // invitePreviewer renders the invite mail for an example invite
@@ -85,6 +88,7 @@ type InviteRequest struct {
 	Role           string   `json:"role,omitempty" enum:"user,admin" doc:"Role of the new account (default user)"`
 	PermissionMode string   `json:"permission_mode,omitempty" enum:"allow_all,deny_all" doc:"How permitted_hosts are read (default allow_all)"`
 	PermittedHosts []string `json:"permitted_hosts,omitempty" maxItems:"200" doc:"Host ids: the exceptions to permission_mode"`
+	Provision      string   `json:"provision,omitempty" enum:"jellyfin,emby" doc:"Also create the friend's account on this media server when they accept (it must be enabled with its API key)"`
 }
 
 type createUserInput struct {
@@ -113,6 +117,7 @@ type inviteBody struct {
 	MailError      string    `json:"mail_error,omitempty" doc:"The SMTP server's last answer, when sending failed"`
 	InviteURL      string    `json:"invite_url,omitempty" doc:"A link invite's URL: shown once, never again"`
 	PermissionMode string    `json:"permission_mode,omitempty"`
+	Provision      string    `json:"provision,omitempty" doc:"The media server accepting also creates an account on"`
 }
 
 type inviteOutput struct {
@@ -156,7 +161,7 @@ func (s *Server) registerInviteAPI(api huma.API) {
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *createUserInput) (*inviteOutput, error) {
 		return s.createInvite(ctx, commands.CreateInvite{Email: in.Body.Email, Role: in.Body.Role,
-			PermissionMode: in.Body.PermissionMode, PermittedHosts: in.Body.PermittedHosts})
+			PermissionMode: in.Body.PermissionMode, PermittedHosts: in.Body.PermittedHosts, Provision: in.Body.Provision})
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "create-invite", Method: http.MethodPost, Path: "/api/admin/invites", Tags: []string{adminTag},
@@ -165,8 +170,10 @@ func (s *Server) registerInviteAPI(api huma.API) {
 		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *createInviteInput) (*inviteOutput, error) {
 		return s.createInvite(ctx, commands.CreateInvite{Email: in.Body.Email, Role: in.Body.Role,
-			PermissionMode: in.Body.PermissionMode, PermittedHosts: in.Body.PermittedHosts, Link: in.Body.Link, MaxUses: in.Body.MaxUses})
+			PermissionMode: in.Body.PermissionMode, PermittedHosts: in.Body.PermittedHosts, Link: in.Body.Link, MaxUses: in.Body.MaxUses,
+			Provision: in.Body.Provision})
 	})
+	s.registerInviteProvisioning(api)
 	huma.Register(api, huma.Operation{
 		OperationID: "list-invites", Method: http.MethodGet, Path: "/api/admin/invites", Tags: []string{adminTag},
 		Summary: "Invites, newest first, with their state", Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
@@ -221,7 +228,8 @@ func (s *Server) createInvite(ctx context.Context, cmd commands.CreateInvite) (*
 		return nil, s.inviteProblem(ctx, err)
 	}
 	out := &inviteOutput{Body: inviteBody{ID: res.InviteID, Email: cmd.Email, Role: cmd.Role, Link: cmd.Link,
-		State: domain.InviteStatePending, ExpiresAt: res.ExpiresAt, MaxUses: max(1, cmd.MaxUses), PermissionMode: cmd.PermissionMode}}
+		State: domain.InviteStatePending, ExpiresAt: res.ExpiresAt, MaxUses: max(1, cmd.MaxUses), PermissionMode: cmd.PermissionMode,
+		Provision: cmd.Provision}}
 	if out.Body.Role == "" {
 		out.Body.Role = domain.RoleUser
 	}

@@ -23,6 +23,7 @@ type invitePageData struct {
 	DisplayName string
 	Error       string
 	Gone        string // why the invite cannot be used; the form is not shown
+	Media       string // "Jellyfin" or "Emby" when accepting also creates that account
 	MinLen      int
 }
 
@@ -47,7 +48,7 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 		s.inviteGone(w, r, d, err)
 		return
 	}
-	d.Email, d.InviteAdmin = inv.Created.Email, inv.Created.Role == domain.RoleAdmin
+	d.Email, d.InviteAdmin, d.Media = inv.Created.Email, inv.Created.Role == domain.RoleAdmin, mediaServerName(inv.Created.Provision)
 	s.render(w, r, "invite.html", d)
 }
 
@@ -55,6 +56,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	token := r.PathValue("token")
 	d := s.invitePageData(r, token)
+	d.Media = s.inviteMedia(r, token) // the form shown again says it too
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil || len(token) > maxInviteToken {
 		d.Error = "That form could not be read. Try again."
@@ -106,6 +108,8 @@ func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, d invitePa
 	case errors.Is(err, domain.ErrUsernameTaken):
 		d.Error = "That username is taken. Choose another."
 		s.renderStatus(w, r, http.StatusConflict, "invite.html", d)
+	case errors.Is(err, commands.ErrMediaNameTaken), errors.Is(err, commands.ErrProvisionUnavailable):
+		s.provisionFailed(w, r, d, err)
 	case errors.As(err, &invalid) && invalid.Field == "password":
 		d.Error = "Your password must be " + invalid.Reason + "."
 		s.renderStatus(w, r, http.StatusUnprocessableEntity, "invite.html", d)

@@ -884,6 +884,26 @@
     // loadInvites shows the list; with want, it asks again (a few times,
     // briefly) until that invite is on it: creating one does not wait for
     // the list's read model to show it.
+    // loadProvisioning offers "also create their media account" for each
+    // media server that can make accounts now (enabled, with its API key);
+    // ticking one unticks the other. A choice already ticked stays.
+    async function loadProvisioning() {
+      const box = $("invite-provision");
+      const ticked = box.querySelector("input:checked")?.value;
+      const { servers } = await api("GET", "/api/admin/invites/provisioning");
+      const names = { jellyfin: "Jellyfin", emby: "Emby" };
+      box.replaceChildren(...servers.map((name) => {
+        const input = el("input", { type: "checkbox", value: name, "data-field": "provision" });
+        input.id = "invite-provision-" + name;
+        input.checked = name === ticked;
+        input.addEventListener("change", () => {
+          if (input.checked) for (const o of box.querySelectorAll("input")) if (o !== input) o.checked = false;
+        });
+        return el("label", { class: "choice" }, input, " Also create their " + (names[name] || name) + " account");
+      }));
+      box.hidden = servers.length === 0;
+    }
+
     async function loadInvites(want) {
       clearErrors($("panel-invites"));
       try {
@@ -893,6 +913,7 @@
           inv = await api("GET", "/api/admin/invites");
         }
         $("invite-hosts").replaceChildren(...hosts.map((h) => el("label", { class: "choice" }, el("input", { type: "checkbox", value: h.id }), " " + h.host)));
+        await loadProvisioning();
         const list = $("invite-list");
         list.replaceChildren();
         for (const i of inv.invites) {
@@ -946,6 +967,8 @@
       const body = { role: $("invite-admin").checked ? "admin" : "user",
         permission_mode: form.querySelector('input[name="invite-mode"]:checked').value,
         permitted_hosts: [...$("invite-hosts").querySelectorAll("input:checked")].map((c) => c.value) };
+      const provision = $("invite-provision").querySelector("input:checked");
+      if (provision) body.provision = provision.value;
       if (link) {
         body.link = true;
         body.max_uses = Number($("invite-uses").value || 1);

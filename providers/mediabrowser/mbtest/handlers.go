@@ -65,6 +65,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.getUser(a, r, rec.Auth, "")
 	case strings.HasPrefix(lower, "/users/") && strings.Count(lower, "/") == 2 && r.Method == http.MethodGet:
 		s.getUser(a, r, rec.Auth, path[len("/users/"):])
+	case lower == "/users" && r.Method == http.MethodGet:
+		s.listUsers(a, r, rec.Auth)
+	case lower == "/users/new" && r.Method == http.MethodPost:
+		s.newUser(a, r, rec.Auth, body)
+	case strings.HasPrefix(lower, "/users/") && strings.HasSuffix(lower, "/password") && strings.Count(lower, "/") == 3 && r.Method == http.MethodPost:
+		s.setPassword(a, r, rec.Auth, path[len("/users/"):len(path)-len("/password")], body)
+	case strings.HasPrefix(lower, "/users/") && strings.HasSuffix(lower, "/policy") && strings.Count(lower, "/") == 3 && r.Method == http.MethodPost:
+		s.setPolicy(a, r, rec.Auth, path[len("/users/"):len(path)-len("/policy")], body)
+	case strings.HasPrefix(lower, "/users/") && strings.Count(lower, "/") == 2 && r.Method == http.MethodDelete:
+		s.removeUser(a, r, rec.Auth, path[len("/users/"):])
 	case lower == "/system/info/public" && r.Method == http.MethodGet:
 		a.json(map[string]any{"ServerName": "mbtest", "Version": version(s.Flavor), "ProductName": productName(s.Flavor),
 			"Id": "mbtestserver", "StartupWizardCompleted": true})
@@ -168,7 +178,7 @@ func (s *Server) dto(u *User) userDto {
 		HasPassword: u.Password != "", HasConfiguredPassword: u.Password != "",
 		Policy: policyDto{
 			IsAdministrator: u.IsAdministrator, IsDisabled: u.IsDisabled,
-			EnableRemoteAccess: true, EnableAllFolders: true, EnabledFolders: []string{},
+			EnableRemoteAccess: true, EnableAllFolders: !u.PolicySet || u.EnableAllFolders, EnabledFolders: append([]string{}, u.EnabledFolders...),
 			InvalidLoginAttemptCount: u.InvalidLoginAttemptCount, LoginAttemptsBeforeLockout: lockout,
 			AuthenticationProviderId: "Jellyfin.Server.Implementations.Users.DefaultAuthenticationProvider",
 			PasswordResetProviderId:  "Jellyfin.Server.Implementations.Users.DefaultPasswordResetProvider",

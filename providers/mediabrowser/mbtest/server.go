@@ -26,6 +26,11 @@ type User struct {
 	// attempts in a row (Jellyfin only; 0 means never).
 	LoginAttemptsBeforeLockout int
 	InvalidLoginAttemptCount   int
+	// The library access a POST /Users/{id}/Policy set; PolicySet is false
+	// until one did (a new user sees every library).
+	PolicySet        bool
+	EnableAllFolders bool
+	EnabledFolders   []string
 }
 
 // Request is one request the fake received.
