@@ -70,6 +70,11 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   await page.waitForFunction(() => /invite to newcomer@example.com is on its way/.test(document.getElementById('status').textContent));
   await page.locator('#invite-list li', { hasText: 'newcomer@example.com' }).waitFor();
 
+  // The mail an invite sends, previewed.
+  await page.click('#invite-preview summary');
+  await page.waitForFunction(() => document.getElementById('invite-preview-text').textContent.includes('/invite/'));
+  assert.match(await page.textContent('#invite-preview-subject'), /^Subject: ./);
+
   // A link for two accounts.
   await page.check('input[name="invite-how"][value="link"]');
   assert.equal(await page.isVisible('#invite-email'), false, 'no address for a link');

@@ -959,6 +959,18 @@
     }
     loaders.invites = () => loadInvites();
 
+    // The mail an invite sends, for an example invite, as the mailer would
+    // write it now (its text part; the HTML part says the same).
+    $("invite-preview").addEventListener("toggle", async (ev) => {
+      if (!ev.target.open || $("invite-preview-subject").textContent) return;
+      clearErrors($("invite-preview"));
+      try {
+        const m = await api("GET", "/api/admin/invites/preview");
+        $("invite-preview-subject").textContent = "Subject: " + m.subject;
+        $("invite-preview-text").textContent = m.text;
+      } catch (err) { fail($("invite-preview-error"), err); }
+    });
+
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       clearErrors(form);
