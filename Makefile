@@ -4,14 +4,14 @@
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO   ?= go
 
-.PHONY: run test unit e2e bench postgres-binaries c-compiler build
+.PHONY: run test unit e2e bench postgres-binaries c-compiler proxies build
 
 run: postgres-binaries
 	$(GO) run . serve
 
 test: postgres-binaries unit e2e
 
-unit: postgres-binaries c-compiler
+unit: postgres-binaries c-compiler proxies
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
@@ -39,4 +39,13 @@ c-compiler:
 		echo "Installing a C compiler for the race detector (apt-get install gcc)..."; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; \
+	fi
+
+# The forward-auth tests run real reverse proxies (forward_proxy_test.go).
+proxies:
+	@missing=""; for b in caddy nginx; do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing the reverse proxies the forward-auth tests run (apt-get install$$missing)..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
