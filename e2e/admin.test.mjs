@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
+import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const adminName = process.env.E2E_ADMIN_USERNAME;
@@ -49,9 +50,7 @@ test('an admin adds a host and limits a user to it from the console', { timeout:
   // Signed out, the console sends the visitor to sign in, and back.
   await page.goto(url('/admin'));
   await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('next') === '/admin');
-  await page.fill('#username', adminName);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, adminName, password);
   await page.waitForURL((u) => u.pathname === '/admin');
   await page.goto(url('/home'));
   await page.click('#console-link');
@@ -157,9 +156,7 @@ test('an admin adds a host and limits a user to it from the console', { timeout:
   const other = await browser.newContext();
   const op = await other.newPage();
   await op.goto(url('/'));
-  await op.fill('#username', userName);
-  await op.fill('#password', password);
-  await op.click('#login-submit');
+  await submitSignIn(op, userName, password);
   await op.waitForURL(/\/(home|mfa\/challenge)$/);
   if (op.url().endsWith('/home')) {
     const res = await op.goto(url('/admin'));

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
+import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const adminName = process.env.E2E_ADMIN_USERNAME;
@@ -46,9 +47,7 @@ test('an admin edits a section, sees it in History and restores the earlier vers
   page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
   page.on('dialog', (d) => d.accept());
   await page.goto(url('/'));
-  await page.fill('#username', adminName);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, adminName, password);
   await page.waitForURL((u) => u.pathname === '/home');
 
   await page.goto(url('/admin#security'));
@@ -132,9 +131,7 @@ test('an admin runs a backup, downloads it and restores it', { timeout: 180_000 
   page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
   page.on('dialog', (d) => d.accept());
   await page.goto(url('/'));
-  await page.fill('#username', adminName);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, adminName, password);
   await page.waitForURL((u) => u.pathname === '/home');
   const security = () => page.evaluate(async () =>
     (await (await fetch('/api/admin/config')).json()).sections.find((s) => s.section === 'security'));
@@ -197,9 +194,7 @@ test('the SMTP tab sends a test mail and says in words what the server answered'
   const page = await context.newPage();
   page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
   await page.goto(url('/'));
-  await page.fill('#username', adminName);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, adminName, password);
   await page.waitForURL((u) => u.pathname === '/home');
 
   await page.goto(url('/admin#smtp'));

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
+import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const adminName = process.env.E2E_ADMIN_USERNAME;
@@ -43,9 +44,7 @@ test('an admin makes a link invite, sees it once and revokes it', { timeout: 180
   page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
   page.on('dialog', (d) => d.accept());
   await page.goto(url('/'));
-  await page.fill('#username', adminName);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, adminName, password);
   await page.waitForURL((u) => u.pathname === '/home');
   await page.goto(url('/admin#invites'));
   await page.waitForSelector('#invite-list li');

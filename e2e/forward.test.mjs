@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
+import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const username = process.env.E2E_FORWARD_USERNAME;
@@ -48,9 +49,7 @@ test('sign in returns to rd; verify shows the deny page to a signed-in user', { 
   assert.equal(await page.getAttribute('#login-form', 'data-next'), '', 'a foreign rd is not carried');
   const back = url('/account');
   await page.goto(url('/login?rd=' + encodeURIComponent(back)));
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, username, password);
   await page.waitForURL(back);
 
   // The proxy's question, asked by the browser itself: a host nobody protects.

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
+import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const admin = process.env.E2E_ADMIN_USERNAME;
@@ -44,9 +45,7 @@ test('accept an invite with the keyboard and reach the home page with access', {
   adminCtx.setDefaultTimeout(TIMEOUT);
   const adminPage = await adminCtx.newPage();
   await adminPage.goto(url('/'));
-  await adminPage.fill('#username', admin);
-  await adminPage.fill('#password', password);
-  await adminPage.click('#login-submit');
+  await submitSignIn(adminPage, admin, password);
   await adminPage.waitForURL(/\/home$/);
   const invite = await adminPage.evaluate(async () => {
     const res = await fetch('/api/admin/invites', {
@@ -110,9 +109,7 @@ test('accept an invite that creates a Jellyfin account', { timeout: 120_000 }, a
   adminCtx.setDefaultTimeout(TIMEOUT);
   const adminPage = await adminCtx.newPage();
   await adminPage.goto(url('/'));
-  await adminPage.fill('#username', admin);
-  await adminPage.fill('#password', password);
-  await adminPage.click('#login-submit');
+  await submitSignIn(adminPage, admin, password);
   await adminPage.waitForURL(/\/home$/);
   const invite = await adminPage.evaluate(async () => {
     const res = await fetch('/api/admin/invites', {

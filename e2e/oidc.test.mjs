@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 import { lookAt } from './look.mjs';
+import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const username = process.env.E2E_OIDC_USERNAME;
@@ -56,9 +57,7 @@ test('sign in to an app through the consent page', { timeout: 120_000 }, async (
     scope: 'openid profile email groups', state: 'e2e-state', nonce: 'e2e-nonce', code_challenge: challenge, code_challenge_method: 'S256' });
   await page.goto(new URL(`/oidc/authorize?${q}`, baseURL).toString());
   await page.waitForURL(/\/login\?next=/);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#login-submit');
+  await submitSignIn(page, username, password);
 
   await page.waitForSelector('#consent-title');
   assert.match(await page.textContent('#consent-title'), /Photo Album/);
