@@ -2,7 +2,7 @@
 // account by signing in with it, and signs another of their devices out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { lookAt } from './look.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
@@ -10,7 +10,6 @@ const username = process.env.E2E_ACCOUNT_USERNAME;
 const password = process.env.E2E_PASSWORD;
 const linkUser = process.env.E2E_JELLYFIN_LINK_USERNAME;
 const linkPassword = process.env.E2E_JELLYFIN_PASSWORD;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 // Without them there is nothing to test against: a failure, never a skip.
 const missingEnv = !baseURL || !username || !password || !linkUser || !linkPassword
@@ -25,11 +24,7 @@ const contrastLog = [];
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

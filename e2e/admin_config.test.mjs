@@ -4,14 +4,13 @@
 // changes, and the earlier version is restored as a new one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { lookAt } from './look.mjs';
-import { submitSignIn } from './signin.mjs';
+import { consolePage } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const adminName = process.env.E2E_ADMIN_USERNAME;
 const password = process.env.E2E_PASSWORD;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 const missingEnv = !baseURL || !adminName || !password
   ? 'E2E_BASE_URL, E2E_ADMIN_USERNAME and E2E_PASSWORD are not set: run e2e/run.sh'
@@ -25,11 +24,7 @@ const contrastLog = [];
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -41,14 +36,7 @@ const status = (page) => page.textContent('#status');
 
 test('an admin edits a section, sees it in History and restores the earlier version', { timeout: 180_000 }, async () => {
   assert.equal(missingEnv, '', missingEnv);
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
-  page.on('dialog', (d) => d.accept());
-  await page.goto(url('/'));
-  await submitSignIn(page, adminName, password);
-  await page.waitForURL((u) => u.pathname === '/home');
+  const { context, page } = await consolePage(browser, baseURL, adminName, password, errors, TIMEOUT);
 
   await page.goto(url('/admin#security'));
   assert.equal(await page.getAttribute('#tab-security', 'aria-selected'), 'true');
@@ -125,14 +113,7 @@ test('an admin edits a section, sees it in History and restores the earlier vers
 
 test('an admin runs a backup, downloads it and restores it', { timeout: 180_000 }, async () => {
   assert.equal(missingEnv, '', missingEnv);
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
-  page.on('dialog', (d) => d.accept());
-  await page.goto(url('/'));
-  await submitSignIn(page, adminName, password);
-  await page.waitForURL((u) => u.pathname === '/home');
+  const { context, page } = await consolePage(browser, baseURL, adminName, password, errors, TIMEOUT);
   const security = () => page.evaluate(async () =>
     (await (await fetch('/api/admin/config')).json()).sections.find((s) => s.section === 'security'));
 
@@ -189,13 +170,7 @@ test('an admin runs a backup, downloads it and restores it', { timeout: 180_000 
 
 test('the SMTP tab sends a test mail and says in words what the server answered', { timeout: 60_000 }, async () => {
   assert.equal(missingEnv, '', missingEnv);
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
-  await page.goto(url('/'));
-  await submitSignIn(page, adminName, password);
-  await page.waitForURL((u) => u.pathname === '/home');
+  const { context, page } = await consolePage(browser, baseURL, adminName, password, errors, TIMEOUT);
 
   await page.goto(url('/admin#smtp'));
   await page.waitForSelector('#smtp-test-to');

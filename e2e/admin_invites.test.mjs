@@ -3,14 +3,13 @@
 // is shown once and revoked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { lookAt } from './look.mjs';
-import { submitSignIn } from './signin.mjs';
+import { consolePage } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const adminName = process.env.E2E_ADMIN_USERNAME;
 const password = process.env.E2E_PASSWORD;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 const missingEnv = !baseURL || !adminName || !password
   ? 'E2E_BASE_URL, E2E_ADMIN_USERNAME and E2E_PASSWORD are not set: run e2e/run.sh'
@@ -24,11 +23,7 @@ const contrastLog = [];
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -38,14 +33,7 @@ after(async () => {
 
 test('an admin makes a link invite, sees it once and revokes it', { timeout: 180_000 }, async () => {
   assert.equal(missingEnv, '', missingEnv);
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
-  page.on('dialog', (d) => d.accept());
-  await page.goto(url('/'));
-  await submitSignIn(page, adminName, password);
-  await page.waitForURL((u) => u.pathname === '/home');
+  const { context, page } = await consolePage(browser, baseURL, adminName, password, errors, TIMEOUT);
   await page.goto(url('/admin#invites'));
   await page.waitForSelector('#invite-list li');
 

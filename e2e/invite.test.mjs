@@ -3,14 +3,13 @@
 // and lands on the home page with access; the spent link then says so.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { lookAt } from './look.mjs';
 import { submitSignIn } from './signin.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const admin = process.env.E2E_ADMIN_USERNAME;
 const password = process.env.E2E_PASSWORD;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 // Without them there is nothing to test against: a failure, never a skip.
 const missingEnv = !baseURL || !admin || !password
@@ -25,11 +24,7 @@ const contrastLog = [];
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -2,10 +2,9 @@
 // origin: a message from anywhere else must not move it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 const jellyfinUser = process.env.E2E_JELLYFIN_USERNAME;
 const jellyfinPassword = process.env.E2E_JELLYFIN_PASSWORD;
 const missingEnv = !baseURL ? 'E2E_BASE_URL is not set: run e2e/run.sh' : '';
@@ -13,11 +12,7 @@ const missingEnv = !baseURL ? 'E2E_BASE_URL is not set: run e2e/run.sh' : '';
 let browser;
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { lookAt } from './look.mjs';
 import { submitSignIn } from './signin.mjs';
 
@@ -14,7 +14,6 @@ const username = process.env.E2E_OIDC_USERNAME;
 const password = process.env.E2E_PASSWORD;
 const clientID = process.env.E2E_OIDC_CLIENT_ID;
 const redirect = process.env.E2E_OIDC_REDIRECT;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 // Without them there is nothing to test against: a failure, never a skip.
 const missingEnv = !baseURL || !username || !password || !clientID || !redirect
@@ -27,11 +26,7 @@ const contrastLog = [];
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -4,7 +4,7 @@
 // auth page approves the PIN for a friend of the Plex server at once).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { lookAt } from './look.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
@@ -12,7 +12,6 @@ const jellyfinUser = process.env.E2E_JELLYFIN_USERNAME;
 const jellyfinPassword = process.env.E2E_JELLYFIN_PASSWORD;
 const plexUser = process.env.E2E_PLEX_USERNAME;
 const plexURL = process.env.E2E_PLEX_URL;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 // Without them there is nothing to test against: a failure, never a skip.
 const missingEnv = !baseURL || !jellyfinUser || !jellyfinPassword || !plexUser || !plexURL
@@ -58,14 +57,7 @@ function watch(p, role) {
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   context.setDefaultTimeout(ACTION_TIMEOUT);
   context.setDefaultNavigationTimeout(NAV_TIMEOUT);

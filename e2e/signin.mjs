@@ -13,3 +13,18 @@ export async function submitSignIn(page, username, password, attempts = 5) {
     await page.waitForTimeout(Number(res.headers()['retry-after'] || 6) * 1000 + 250);
   }
 }
+
+// consolePage opens a desktop-sized page in a context of its own, whose page
+// errors go to errors and whose confirm dialogs are accepted (the console asks
+// before it deletes), and signs username in from the login page.
+export async function consolePage(browser, baseURL, username, password, errors, timeout = 15_000) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context.setDefaultTimeout(timeout);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+  page.on('dialog', (d) => d.accept());
+  await page.goto(new URL('/', baseURL).toString());
+  await submitSignIn(page, username, password);
+  await page.waitForURL((u) => u.pathname === '/home');
+  return { context, page };
+}

@@ -5,14 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { artifacts, lookAt as look } from './look.mjs';
 import { stepAt, totpForStep } from './totp.mjs';
 
 const baseURL = process.env.E2E_BASE_URL;
 const username = process.env.E2E_USERNAME;
 const password = process.env.E2E_PASSWORD;
-const chromiumPath = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 
 // Without them there is nothing to test against: that is a failure (run
 // e2e/run.sh), never a silent skip.
@@ -43,14 +42,7 @@ const expectedFailedFetches = new Map(); // absolute URL -> how many are still a
 
 before(async () => {
   if (missingEnv) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   context.setDefaultTimeout(ACTION_TIMEOUT);
   context.setDefaultNavigationTimeout(NAV_TIMEOUT);
