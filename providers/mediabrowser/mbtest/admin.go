@@ -30,6 +30,20 @@ func (s *Server) admin(a *answer, r *http.Request, auth map[string]string) bool 
 	return true
 }
 
+// adminTarget is the user an administrator's request names: when the
+// caller is no administrator or no user has that id, it has answered (401,
+// 403, 404) and reports false. Call with s.mu held.
+func (s *Server) adminTarget(a *answer, r *http.Request, auth map[string]string, id string) (*User, bool) {
+	if !s.admin(a, r, auth) {
+		return nil, false
+	}
+	u, ok := s.users[id]
+	if !ok {
+		a.text(http.StatusNotFound, "User not found")
+	}
+	return u, ok
+}
+
 // newUser serves POST /Users/New. Jellyfin sets Password when given; Emby
 // reads only Name (its clients set the password in a second call). A name
 // already taken (case-insensitively) is the servers' ArgumentException: 400.
@@ -84,14 +98,9 @@ func (s *Server) setPassword(a *answer, r *http.Request, auth map[string]string,
 		return
 	}
 	s.mu.Lock()
-	if !s.admin(a, r, auth) {
-		s.mu.Unlock()
-		return
-	}
-	u, ok := s.users[id]
+	u, ok := s.adminTarget(a, r, auth, id)
 	if !ok {
 		s.mu.Unlock()
-		a.text(http.StatusNotFound, "User not found")
 		return
 	}
 	u.Password = req.NewPw
@@ -120,14 +129,9 @@ func (s *Server) setPolicy(a *answer, r *http.Request, auth map[string]string, i
 		return
 	}
 	s.mu.Lock()
-	if !s.admin(a, r, auth) {
-		s.mu.Unlock()
-		return
-	}
-	u, ok := s.users[id]
+	u, ok := s.adminTarget(a, r, auth, id)
 	if !ok {
 		s.mu.Unlock()
-		a.text(http.StatusNotFound, "User not found")
 		return
 	}
 	if s.Flavor == "jellyfin" && (req.AuthenticationProviderId == "" || req.PasswordResetProviderId == "") {
@@ -146,13 +150,8 @@ func (s *Server) setPolicy(a *answer, r *http.Request, auth map[string]string, i
 // removeUser serves DELETE /Users/{id}: 204, tokens revoked.
 func (s *Server) removeUser(a *answer, r *http.Request, auth map[string]string, id string) {
 	s.mu.Lock()
-	if !s.admin(a, r, auth) {
+	if _, ok := s.adminTarget(a, r, auth, id); !ok {
 		s.mu.Unlock()
-		return
-	}
-	if _, ok := s.users[id]; !ok {
-		s.mu.Unlock()
-		a.text(http.StatusNotFound, "User not found")
 		return
 	}
 	delete(s.users, id)
